@@ -1,0 +1,69 @@
+"""Benchmarks (speed is measured here, never in a timed test).
+
+Each timing is the best of ``repeats`` runs after one warm-up run that compiles,
+with every output fetched to the host (so asynchronous dispatch cannot hide work).
+"""
+
+from __future__ import annotations
+
+import time
+
+import jax
+import numpy as np
+
+from jaxrnn.decay import ROW_FNS, xs_table
+from jaxrnn.sweep import grid, map_configs
+
+
+def best_time(fn, repeats: int = 3) -> tuple[float, float]:
+    """(first call incl. compile, best of ``repeats`` later calls) in seconds."""
+    t0 = time.perf_counter()
+    fn()
+    first = time.perf_counter() - t0
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return first, min(times)
+
+
+def gradient_decay(n_w: int = 256, n_b: int = 256, t_max: int = 512, n_read: int = 16, chunk_size: int = 8192,
+                   repeats: int = 3, *, key) -> dict:
+    """The gradient-decay sweep vs reverse-mode ``jax.grad`` per length vs the forward simulation alone.
+
+    Grid: n_w x n_b (w, b) configs, sigmoid, h0 = 1/2, x ~ N(0, 1), t_max steps, n_read
+    lengths read off (log-spaced). All three use ``map_configs`` with the same chunks.
+    """
+    g = grid(w=np.linspace(-12, 12, n_w), b=np.linspace(-6, 6, n_b))
+    n = len(g["w"])
+    rows = {"w": g["w"].astype(np.float32), "b": g["b"].astype(np.float32), "u": np.ones(n, np.float32),
+            "h0": np.full(n, 0.5, np.float32), "input": np.zeros(n, np.int32)}
+    xs = xs_table(("noise",), t_max, key=key, dtype=np.float32)
+    read = np.unique(np.round(np.geomspace(1, t_max, n_read)).astype(np.int32)) - 1
+    runs = {
+        "closed_form_log_space": lambda: map_configs(ROW_FNS["log_grad_row"]["sigmoid"], rows, (xs, read),
+                                                     chunk_size=chunk_size, progress=False),
+        "reverse_mode_per_length": lambda: map_configs(ROW_FNS["reverse_row"]["sigmoid"], rows, (xs, read + 1),
+                                                       chunk_size=chunk_size, progress=False),
+        "forward_simulation": lambda: map_configs(ROW_FNS["simulate_row"]["sigmoid"], rows, (xs, read),
+                                                  chunk_size=chunk_size, progress=False),
+    }
+    out = {"configs": n, "steps": t_max, "lengths_read": len(read), "chunk_size": chunk_size, "timings": {}}
+    for name, fn in runs.items():
+        first, best = best_time(fn, repeats)
+        out["timings"][name] = {"first_call_s": round(first, 4), "best_s": round(best, 4),
+                                "config_steps_per_s": n * t_max / best}
+    t = {k: v["best_s"] for k, v in out["timings"].items()}
+    out["ratios"] = {
+        "sweep_over_forward_simulation": t["closed_form_log_space"] / t["forward_simulation"],
+        "reverse_mode_over_sweep": t["reverse_mode_per_length"] / t["closed_form_log_space"],
+    }
+    out["targets"] = {"sweep_over_forward_simulation_max": 4.0, "reverse_mode_over_sweep_min": 10.0}
+    out["targets_met"] = {
+        "sweep_over_forward_simulation": out["ratios"]["sweep_over_forward_simulation"] <= 4.0,
+        "reverse_mode_over_sweep": out["ratios"]["reverse_mode_over_sweep"] >= 10.0,
+    }
+    out["device"] = {"platform": jax.devices()[0].platform, "device_kind": jax.devices()[0].device_kind,
+                     "device_count": jax.device_count()}
+    return out

@@ -1,0 +1,59 @@
+"""The ``lax.scan`` drivers: time for any unbatched cell ``cell(params, h, x) -> h``."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+Cell = Callable[..., jax.Array]
+
+
+def unroll(cell: Cell, params, h0, xs: jax.Array):
+    """All states ``h_1..h_T`` of ``h_{t+1} = cell(params, h_t, x_{t+1})``.
+
+    xs: (T, ...) inputs x_1..x_T; returns states stacked on a leading (T,) axis.
+    """
+
+    def step(h, x):
+        h = cell(params, h, x)
+        return h, h
+
+    _, hs = lax.scan(step, h0, xs)
+    return hs
+
+
+def final_state(cell: Cell, params, h0, xs: jax.Array, length: jax.Array):
+    """``h_length`` after ``length`` steps of xs (T, ...); steps past ``length`` are the identity.
+
+    The masked form lets one compiled program serve every length 0..T (for vmap over lengths).
+    """
+
+    def step(h, tx):
+        t, x = tx
+        h_next = cell(params, h, x)
+        return jnp.where(t < length, h_next, h), None
+
+    steps = jnp.arange(xs.shape[0])
+    h, _ = lax.scan(step, h0, (steps, xs))
+    return h
+
+
+def scan_read_off(step: Callable, carry, xs: jax.Array, read_idx: jax.Array, emit: Callable):
+    """Run ``carry = step(carry, x_t)`` over xs (T, ...) and return ``emit(carry)`` after steps ``read_idx``.
+
+    read_idx: (R,) increasing step indices (0-based; index t means "after x_0..x_t").
+    Only the R read-offs are stored, not all T states: a sweep that needs 16 lengths
+    out of 1000 writes 16 values per config, not 1000. Returns (final carry, stacked emits (R, ...)).
+    """
+    ends = jnp.asarray(read_idx) + 1
+    starts = jnp.concatenate([jnp.zeros((1,), ends.dtype), ends[:-1]])
+
+    def segment(c, bounds):
+        start, end = bounds
+        c = lax.fori_loop(start, end, lambda t, c_: step(c_, xs[t]), c)
+        return c, emit(c)
+
+    return lax.scan(segment, carry, (starts, ends))
