@@ -93,9 +93,8 @@ def run(config: Config, outdir: Path) -> dict:
     started = time.time()
     key = jax.random.key(config.input_seed)
     data, summary = decay.study(config, INPUTS, key=key, chunk_size=config.chunk_size)
-    finished = time.time()
     return results.save(outdir, name=NAME, config=config, data=data, summary=summary,
-                        figures=plotting.gradient_decay_figures, started=started, finished=finished)
+                        figures=plotting.gradient_decay_figures, started=started)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import jax
@@ -151,15 +152,16 @@ def staged(outdir: Path):
         shutil.rmtree(old, ignore_errors=True)
 
 
-def save(outdir: Path, *, name: str, config, data: Dataset, summary: dict, figures, started: float,
-         finished: float) -> dict:
+def save(outdir: Path, *, name: str, config, data: Dataset, summary: dict, figures, started: float) -> dict:
     """Write one experiment's results atomically; return the summary as saved (with its figure names).
 
-    ``figures(stage_dir) -> [png names]`` draws from the staged data.npz only.
+    ``figures(stage_dir) -> [png names]`` draws from the staged data.npz only. The wall
+    time runs from ``started`` (a ``time.time()``) to the end of the figures.
     """
     with staged(outdir) as stage:
         data.save(stage / "data.npz")
         summary = dict(summary, figures=list(figures(stage)))
+        finished = time.time()
         write_json(stage / "summary.json", summary)
         write_json(stage / "config.json", {
             "experiment": name,
