@@ -155,11 +155,12 @@ def staged(outdir: Path):
 def save(outdir: Path, *, name: str, config, data: Dataset, summary: dict, figures, started: float) -> dict:
     """Write one experiment's results atomically; return the summary as saved (with its figure names).
 
-    ``figures(stage_dir) -> [png names]`` draws from the staged data.npz only. The wall
+    ``figures(stage_dir) -> [png names]`` draws from the staged data.npz and summary.json only. The wall
     time runs from ``started`` (a ``time.time()``) to the end of the figures.
     """
     with staged(outdir) as stage:
         data.save(stage / "data.npz")
+        write_json(stage / "summary.json", summary)  # figures may read it too
         summary = dict(summary, figures=list(figures(stage)))
         finished = time.time()
         write_json(stage / "summary.json", summary)
