@@ -2,7 +2,7 @@
 
     python -m experiments.bench [--outdir results/bench] [--quick]
 
-Writes ``gradient_decay.json`` (or ``gradient_decay_<platform>.json`` off the CPU) and
+Writes ``gradient_decay.json`` and ``jacobian_products.json`` (``*_<platform>.json`` off the CPU) and
 ``wall_times.json`` (read from each ``results/<experiment>/config.json``).
 """
 
@@ -44,14 +44,19 @@ def main(argv=None) -> int:
     size = dict(n_w=16, n_b=16, t_max=64, chunk_size=128, repeats=1) if args.quick else {}
     report = bench.gradient_decay(key=jax.random.key(0), **size)
     report["environment"] = environment()
+    jac_size = dict(n_hidden=4, n_configs=8, t_max=20, chunk_size=8, repeats=1) if args.quick else {}
+    jac = bench.jacobian_products(key=jax.random.key(0), **jac_size)
+    jac["environment"] = report["environment"]
     platform = jax.devices()[0].platform
     name = "gradient_decay.json" if platform == "cpu" else f"gradient_decay_{platform}.json"
     write_json(args.outdir / name, report)
+    write_json(args.outdir / name.replace("gradient_decay", "jacobian_products"), jac)
     write_json(args.outdir / "wall_times.json", wall_times(args.results))
     r = report["ratios"]
     print(f"gradient_decay sweep: {report['configs']:,} configs x {report['steps']} steps; "
           f"sweep / forward simulation = {r['sweep_over_forward_simulation']:.2f}x (target <= 4), "
           f"reverse mode / sweep = {r['reverse_mode_over_sweep']:.1f}x (target >= 10)")
+    print(f"Jacobian products (n = {jac['n_hidden']}, QR every step): {jac['config_steps_per_s']:,.0f} config-steps/s")
     return 0
 
 

@@ -67,3 +67,19 @@ def gradient_decay(n_w: int = 256, n_b: int = 256, t_max: int = 512, n_read: int
     out["device"] = {"platform": jax.devices()[0].platform, "device_kind": jax.devices()[0].device_kind,
                      "device_count": jax.device_count()}
     return out
+
+
+def jacobian_products(n_hidden: int = 32, n_configs: int = 256, t_max: int = 500, chunk_size: int = 256,
+                      repeats: int = 3, *, key) -> dict:
+    """The spectral sweep's Jacobian-product pass (QR renormalised), closed-form vs jax.jacfwd step Jacobians."""
+    from jaxrnn import spectral_study
+
+    xs = np.asarray(jax.random.normal(key, (t_max, 4)), np.float32)
+    read = np.arange(4, t_max, 5)
+    rows = {"kind": (np.arange(n_configs) % 2).astype(np.int32),
+            "lambda1": np.geomspace(0.1, 8, n_configs).astype(np.float32),
+            "seed": np.arange(n_configs, dtype=np.int32)}
+    fn = spectral_study._row_fn(spectral_study._vector_row, act="tanh", n=n_hidden)
+    first, best = best_time(lambda: map_configs(fn, rows, (xs, read), chunk_size=chunk_size, progress=False), repeats)
+    return {"n_hidden": n_hidden, "configs": n_configs, "steps": t_max, "first_call_s": round(first, 4),
+            "best_s": round(best, 4), "config_steps_per_s": n_configs * t_max / best}

@@ -85,3 +85,79 @@ def scalar_preactivation(params: ScalarParams, h: jax.Array, x: jax.Array) -> ja
 def scalar_cell(params: ScalarParams, h: jax.Array, x: jax.Array, *, act: str = "sigmoid") -> jax.Array:
     """One step of the scalar RNN: ``act(u . x + w h + b)``; h: (), x: () or (K,) -> ()."""
     return activation(act, scalar_preactivation(params, h, x))
+
+
+class SkipParams(NamedTuple):
+    """Skip-connection RNN ``h_{t+1} = act(u . x_{t+1} + w h_t + m h_{t-1} + b)``; w, m, b: (); u like x_t."""
+
+    w: jax.Array
+    m: jax.Array
+    u: jax.Array
+    b: jax.Array
+
+
+def skip_preactivation(params: SkipParams, carry, x) -> jax.Array:
+    """``a = u . x + w h_t + m h_{t-1} + b`` for carry ``(h_t, h_{t-1})``."""
+    h, h_prev = carry
+    return jnp.sum(params.u * x) + params.w * h + params.m * h_prev + params.b
+
+
+def skip_cell(params: SkipParams, carry, x, *, act: str = "sigmoid"):
+    """One step of the skip RNN on the carry ``(h_t, h_{t-1}) -> (h_{t+1}, h_t)``; scalars."""
+    return activation(act, skip_preactivation(params, carry, x)), carry[0]
+
+
+class VectorParams(NamedTuple):
+    """Vector RNN ``h_{t+1} = act(W h_t + U x_{t+1} + b)``: W (n, n), U (n, k), b (n,)."""
+
+    W: jax.Array
+    U: jax.Array
+    b: jax.Array
+
+
+def vector_cell(params: VectorParams, h, x, *, act: str = "tanh"):
+    """One step of the vector RNN: h (n,), x (k,) -> (n,)."""
+    return activation(act, params.W @ h + params.U @ x + params.b)
+
+
+class GRUParams(NamedTuple):
+    """GRU: gates z, r and candidate from W (3, n, k), U (3, n, n), b (3, n) (order: z, r, candidate)."""
+
+    W: jax.Array
+    U: jax.Array
+    b: jax.Array
+
+
+def gru_cell(params: GRUParams, h, x):
+    """One GRU step (Cho et al. 2014): h (n,), x (k,) -> (n,).
+
+    z = sigma(W_z x + U_z h + b_z), r = sigma(W_r x + U_r h + b_r),
+    c = tanh(W_c x + U_c (r * h) + b_c), h' = (1 - z) * h + z * c.
+    """
+    z = jax.nn.sigmoid(params.W[0] @ x + params.U[0] @ h + params.b[0])
+    r = jax.nn.sigmoid(params.W[1] @ x + params.U[1] @ h + params.b[1])
+    c = jnp.tanh(params.W[2] @ x + params.U[2] @ (r * h) + params.b[2])
+    return (1.0 - z) * h + z * c
+
+
+class LSTMParams(NamedTuple):
+    """LSTM: input, forget, output gates and candidate from W (4, n, k), U (4, n, n), b (4, n)."""
+
+    W: jax.Array
+    U: jax.Array
+    b: jax.Array
+
+
+def lstm_cell(params: LSTMParams, state, x):
+    """One LSTM step on the state ``s = concat(h, c)`` (2n,), x (k,) -> (2n,).
+
+    i, f, o = sigma(W x + U h + b) per gate, g = tanh(W_g x + U_g h + b_g),
+    c' = f * c + i * g, h' = o * tanh(c'). The state is one vector so that its
+    Jacobian ds_T/ds_0 is one (2n, 2n) matrix.
+    """
+    n = state.shape[0] // 2
+    h, c = state[:n], state[n:]
+    pre = jnp.einsum("gnk,k->gn", params.W, x) + jnp.einsum("gnm,m->gn", params.U, h) + params.b
+    i, f, o = jax.nn.sigmoid(pre[0]), jax.nn.sigmoid(pre[1]), jax.nn.sigmoid(pre[2])
+    c = f * c + i * jnp.tanh(pre[3])
+    return jnp.concatenate([o * jnp.tanh(c), c])

@@ -17,6 +17,7 @@ import numpy as np
 
 from jaxrnn import gradients
 from jaxrnn.cells import ACTIVATIONS, MAX_DERIVATIVE, ScalarParams, activation, log_derivative
+from jaxrnn.agreement import agreement, range_report
 from jaxrnn.gradients import closed_form_rounding_scale
 from jaxrnn.logspace import LogNum, from_value, relative_error, representable
 from jaxrnn.results import Dataset
@@ -136,50 +137,6 @@ def _curve_sweep(rows, xs, read_idx, act, chunk_size, desc) -> LogNum:
 
 
 
-def _agreement(truth: LogNum, value: np.ndarray, mask: np.ndarray, scale: np.ndarray, target: float) -> dict:
-    """How plain-float autodiff ``value`` matches the log-space ``truth`` where ``mask`` (representable).
-
-    scale: expected relative rounding error (kappa + rho). A nonzero autodiff value is
-    "explained" if ``gradients.explained_by_rounding`` says so. Autodiff zeros where the
-    true value is representable are counted apart (``spurious_zeros``): a derivative factor
-    that rounded to 0 (``|h| == 1``) or an intermediate flushed to zero at the range edge.
-    """
-    err = relative_error(truth, value)
-    nonzero = np.asarray(truth.sign) != 0
-    m = mask & nonzero
-    spurious_zero = m & (np.asarray(value) == 0)
-    e = err[m]
-    explained = spurious_zero | gradients.explained_by_rounding(err, scale, target)
-    return {
-        "points": int(m.sum()),
-        "max_rel_err": float(e.max()) if e.size else 0.0,
-        "median_rel_err": float(np.median(e)) if e.size else 0.0,
-        "p99_rel_err": float(np.quantile(e, 0.99)) if e.size else 0.0,
-        "frac_within_target": float((e <= target).mean()) if e.size else 1.0,
-        "target": target,
-        "unexplained": int((m & ~explained).sum()),
-        "spurious_zeros": int(spurious_zero.sum()),
-    }
-
-
-def _range_report(truth: LogNum, value: np.ndarray, dtype) -> dict:
-    """Where plain floats leave the dtype: underflow to 0, overflow to inf/nan, subnormals."""
-    value = np.asarray(value)
-    nonzero = np.asarray(truth.sign) != 0
-    n = max(int(nonzero.sum()), 1)
-    info = np.finfo(dtype)
-    fits = representable(truth, dtype)
-    zero = nonzero & (value == 0)
-    return {
-        "points": int(nonzero.sum()),
-        "frac_underflow_to_zero": float(zero.sum() / n),
-        "frac_underflow_true_value_representable": float((zero & fits).sum() / n),
-        "frac_nonfinite": float((nonzero & ~np.isfinite(value)).sum() / n),
-        "frac_subnormal": float((nonzero & (value != 0) & (np.abs(value) < info.tiny)).sum() / n),
-        "frac_true_value_outside_range": float((nonzero & ~fits).sum() / n),
-    }
-
-
 def curve_study(cfg, xs_by_dtype, act, chunk_size):
     """(w, T) grid for one activation: closed form in f32 and f64 against forward/reverse autodiff.
 
@@ -221,13 +178,13 @@ def curve_study(cfg, xs_by_dtype, act, chunk_size):
             "closed_form_log_abs_err_median": float(np.median(closed_err)),
             "closed_form_log_abs_err_p99": float(np.quantile(closed_err, 0.99)),
             "closed_form_sign_mismatches": int((np.asarray(o["closed"].sign) != truth.sign).sum()),
-            "forward_vs_closed": _agreement(truth, o["fwd"], fwd_mask, scale, target),
-            "reverse_vs_closed": _agreement(at_checks, o["rev"], rev_mask, scale[:, checks - 1], target),
-            "forward_vs_reverse": _agreement(from_value(o["fwd"][:, checks - 1]), o["rev"],
+            "forward_vs_closed": agreement(truth, o["fwd"], fwd_mask, scale, target),
+            "reverse_vs_closed": agreement(at_checks, o["rev"], rev_mask, scale[:, checks - 1], target),
+            "forward_vs_reverse": agreement(from_value(o["fwd"][:, checks - 1]), o["rev"],
                                              rev_mask & fwd_mask[:, checks - 1] & (o["fwd"][:, checks - 1] != 0),
                                              o["kappa"][:, checks - 1], target),
-            "forward_range": _range_report(truth, o["fwd"], dtype),
-            "reverse_range": _range_report(at_checks, o["rev"], dtype),
+            "forward_range": range_report(truth, o["fwd"], dtype),
+            "reverse_range": range_report(at_checks, o["rev"], dtype),
         }
     auto = LogNum(np.asarray(auto.sign), np.asarray(auto.log_abs, np.float64))
     finite = np.isfinite(truth.log_abs)

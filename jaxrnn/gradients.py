@@ -19,8 +19,9 @@ import numpy as np
 import jax.numpy as jnp
 from jax import lax
 
-from jaxrnn.cells import ScalarParams, activation_and_derivative_parts, scalar_cell, scalar_preactivation
-from jaxrnn.logspace import LogNum
+from jaxrnn.cells import (ScalarParams, SkipParams, activation_and_derivative_parts, log_derivative, scalar_cell,
+                          scalar_preactivation, skip_cell, skip_preactivation)
+from jaxrnn.logspace import LogNum, kahan_add
 from jaxrnn.unroll import final_state, scan_read_off, unroll
 
 
@@ -45,10 +46,7 @@ def grad_log_magnitude(params: ScalarParams, h0, xs, *, act: str = "sigmoid", re
     def step(carry, x):
         h, total, comp, prod, n_rescaled = carry
         h, log_part, lin_part = activation_and_derivative_parts(act, scalar_preactivation(params, h, x))
-        y = log_part - comp  # Kahan: comp holds the low-order part lost by the last addition
-        new_total = total + y
-        comp = (new_total - total) - y
-        total = new_total
+        total, comp = kahan_add(total, comp, log_part)
         prod = prod * lin_part
         small = prod < tiny
         prod = jnp.where(small, prod * 2.0 ** _RESCALE_BITS, prod)
@@ -88,15 +86,27 @@ def grad_log_magnitude_autodiff(params: ScalarParams, h0, xs, *, act: str = "sig
     return LogNum(sign, log_abs)
 
 
+def forward_curve(cell, params, init, h0, xs, readout=lambda c: c) -> jax.Array:
+    """``d readout(carry_T) / dh_0`` for every T by one ``jax.jvp`` of the unroll; (T,).
+
+    init(h0) builds the initial carry from the scalar h0 (e.g. ``(h0, h_prev)`` for the skip cell).
+    """
+    _, tangents = jax.jvp(lambda h: readout(unroll(cell, params, init(h), xs)), (h0,), (jnp.ones_like(h0),))
+    return tangents
+
+
+def reverse_at(cell, params, init, h0, xs, length, readout=lambda c: c) -> jax.Array:
+    """``d readout(carry_length) / dh_0`` by ``jax.grad`` through a masked unroll (one length per call)."""
+    return jax.grad(lambda h: readout(final_state(cell, params, init(h), xs, length)))(h0)
+
+
 def grad_forward(params: ScalarParams, h0, xs, *, act: str = "sigmoid") -> jax.Array:
     """``dh_T/dh_0`` for all T by one forward-mode pass (``jax.jvp`` of the unroll); (T,) -> (T,).
 
     Plain floating point: underflows to 0 / overflows to inf where the value leaves the dtype.
     """
-    cell = functools.partial(scalar_cell, act=act)
-    h0 = jnp.asarray(h0, params.w.dtype)
-    _, tangents = jax.jvp(lambda h: unroll(cell, params, h, xs), (h0,), (jnp.ones_like(h0),))
-    return tangents
+    return forward_curve(functools.partial(scalar_cell, act=act), params, lambda h: h,
+                         jnp.asarray(h0, params.w.dtype), xs)
 
 
 def grad_reverse(params: ScalarParams, h0, xs, length, *, act: str = "sigmoid") -> jax.Array:
@@ -104,8 +114,8 @@ def grad_reverse(params: ScalarParams, h0, xs, length, *, act: str = "sigmoid") 
 
     One length per call: getting every T this way costs O(T^2) (vmap over lengths).
     """
-    cell = functools.partial(scalar_cell, act=act)
-    return jax.grad(lambda h: final_state(cell, params, h, xs, length))(jnp.asarray(h0, params.w.dtype))
+    return reverse_at(functools.partial(scalar_cell, act=act), params, lambda h: h,
+                      jnp.asarray(h0, params.w.dtype), xs, length)
 
 
 def autodiff_rounding_scale(params: ScalarParams, h0, xs, *, act: str = "sigmoid") -> jax.Array:
@@ -117,7 +127,12 @@ def autodiff_rounding_scale(params: ScalarParams, h0, xs, *, act: str = "sigmoid
     how far an exact autodiff product may sit from the true one:
     ``kappa_T = eps * sum_{t<=T} (1 + 1 / (1 - |h_t|))``; inf once some ``|h_t|`` rounds to 1.
     """
-    hs = unroll(functools.partial(scalar_cell, act=act), params, jnp.asarray(h0, params.w.dtype), xs)
+    return rounding_scale_from_states(unroll(functools.partial(scalar_cell, act=act), params,
+                                             jnp.asarray(h0, params.w.dtype), xs))
+
+
+def rounding_scale_from_states(hs: jax.Array) -> jax.Array:
+    """``kappa_T = eps * sum_{t<=T} (1 + 1 / (1 - |h_t|))`` from the states h_1..h_T (T,)."""
     eps = jnp.finfo(hs.dtype).eps
     return eps * jnp.cumsum(1.0 + 1.0 / (1.0 - jnp.abs(hs)))
 
@@ -180,3 +195,93 @@ def explained_by_rounding(rel_err, scale, target: float) -> np.ndarray:
     """
     with np.errstate(over="ignore"):
         return (rel_err <= target) | (rel_err <= np.expm1(8.0 * np.asarray(scale)))
+
+
+# ---------------------------------------------------------------------------
+# Skip connection: h_{t+1} = act(u x + w h_t + m h_{t-1} + b)   (Problem 1 d)
+# ---------------------------------------------------------------------------
+
+def skip_grad_log_magnitude(params: SkipParams, h0, h_prev0, xs, *, act: str = "sigmoid", read_idx=None,
+                            magnitudes: bool = False) -> LogNum:
+    """Closed form ``dh_T/dh_0`` of the skip RNN for all T at once, as (sign, log|.|).
+
+    Problem 1(d)'s recursion ``dL/dh_t = dL/dh_{t+1} act'_{t+1} w + dL/dh_{t+2} act'_{t+2} m``,
+    read forwards: the tangent ``v_t = (dh_t/dh_0, dh_{t-1}/dh_0)`` obeys ``v_{t+1} = A_{t+1} v_t``
+    with the 2x2 transfer matrix ``A = [[w act', m act'], [1, 0]]`` and ``v_0 = (1, 0)`` (h_{-1} is
+    held fixed). The carried vector is renormalised to max-norm 1 every step and the log of the
+    scale accumulated (Kahan), so long horizons neither under- nor overflow. (A component more than
+    the dtype's range below the other is flushed: it cannot matter at that precision, except in
+    the degenerate m = 0, |a| > 87 (float32) case.) xs: (T,) or (T, K).
+
+    magnitudes=True multiplies |A| instead (|w|, |m| in the tangent, same states): the sum of the
+    absolute values of all path products, for the cancellation condition number.
+    """
+    w_t, m_t = (jnp.abs(params.w), jnp.abs(params.m)) if magnitudes else (params.w, params.m)
+
+    def step(carry, x):
+        h, h_prev, v0, v1, total, comp = carry
+        h_new, log_part, lin_part = activation_and_derivative_parts(act, skip_preactivation(params, (h, h_prev), x))
+        d = jnp.exp(log_part) * lin_part
+        n0, n1 = d * (w_t * v0 + m_t * v1), v0
+        scale = jnp.maximum(jnp.abs(n0), jnp.abs(n1))
+        scale = jnp.where(scale > 0, scale, 1.0)  # an exact zero stays zero
+        total, comp = kahan_add(total, comp, jnp.log(scale))
+        return h_new, h, n0 / scale, n1 / scale, total, comp
+
+    dtype = params.w.dtype
+    h0, h_prev0 = jnp.asarray(h0, dtype), jnp.asarray(h_prev0, dtype)
+    zero = jnp.zeros_like(h0)
+    read_idx = jnp.arange(xs.shape[0]) if read_idx is None else jnp.asarray(read_idx)
+    _, (v0, total) = scan_read_off(step, (h0, h_prev0, zero + 1, zero, zero, zero), xs, read_idx,
+                                   lambda c: (c[2], c[4] - c[5]))
+    return LogNum(jnp.sign(v0), jnp.log(jnp.abs(v0)) + total)
+
+
+def _skip_init(h_prev0):
+    return lambda h: (h, jnp.asarray(h_prev0, h.dtype))
+
+
+def skip_grad_forward(params: SkipParams, h0, h_prev0, xs, *, act: str = "sigmoid") -> jax.Array:
+    """Twin by ``jax.jvp``: dh_T/dh_0 for every T (plain floats), (T,)."""
+    return forward_curve(functools.partial(skip_cell, act=act), params, _skip_init(h_prev0),
+                         jnp.asarray(h0, params.w.dtype), xs, readout=lambda c: c[0])
+
+
+def skip_grad_reverse(params: SkipParams, h0, h_prev0, xs, length, *, act: str = "sigmoid") -> jax.Array:
+    """Twin by ``jax.grad`` through a masked unroll: dh_length/dh_0."""
+    return reverse_at(functools.partial(skip_cell, act=act), params, _skip_init(h_prev0),
+                      jnp.asarray(h0, params.w.dtype), xs, length, readout=lambda c: c[0])
+
+
+def skip_path_sums(params: SkipParams, h0, h_prev0, xs, *, act: str = "sigmoid") -> tuple[np.ndarray, np.ndarray]:
+    """The gradient as a sum over paths, grouped by the number of edges k (float64, host side).
+
+    A path from h_T back to h_0 takes 1-step edges (weight ``w act'(a_t)`` from t to t-1) and
+    2-step edges (weight ``m act'(a_t)`` from t to t-2). With j 2-step edges a path has
+    k = T - j edges; there are C(k, j) of them. Returns (contribution (T+1,), count (T+1,)) indexed
+    by k; ``contribution.sum()`` is dh_T/dh_0 (the closed form's value).
+    """
+    cell = functools.partial(skip_cell, act=act)
+    carry0 = (jnp.asarray(h0, params.w.dtype), jnp.asarray(h_prev0, params.w.dtype))
+    hs, hps = unroll(cell, params, carry0, xs)  # carries after each step: (h_t, h_{t-1})
+    before = (jnp.concatenate([carry0[0][None], hs[:-1]]), jnp.concatenate([carry0[1][None], hps[:-1]]))
+    pre = jax.vmap(lambda h, hp, x: skip_preactivation(params, (h, hp), x))(*before, xs)  # a_1..a_T
+    d = np.exp(np.asarray(log_derivative(act, pre), np.float64))  # d[t-1] = act'(a_t), t = 1..T
+    w, m, n = float(params.w), float(params.m), len(d)
+    contrib = np.zeros((n + 1, n + 1))  # [node t, edges k]
+    count = np.zeros((n + 1, n + 1))
+    contrib[n, 0] = count[n, 0] = 1.0
+    for t in range(n, 0, -1):
+        contrib[t - 1, 1:] += contrib[t, :-1] * w * d[t - 1]
+        count[t - 1, 1:] += count[t, :-1]
+        if t >= 2:
+            contrib[t - 2, 1:] += contrib[t, :-1] * m * d[t - 1]
+            count[t - 2, 1:] += count[t, :-1]
+    return contrib[0], count[0]
+
+
+def skip_rounding_scale(params: SkipParams, h0, h_prev0, xs, *, act: str = "sigmoid") -> jax.Array:
+    """kappa_T of the skip RNN's autodiff (see ``autodiff_rounding_scale``); (T,)."""
+    hs, _ = unroll(functools.partial(skip_cell, act=act), params, _skip_init(h_prev0)(jnp.asarray(h0, params.w.dtype)),
+                   xs)
+    return rounding_scale_from_states(hs)

@@ -69,3 +69,13 @@ def relative_error(n: LogNum, value) -> np.ndarray:
         same_sign = np.sign(value) == sign
         err = np.where(same_sign, np.abs(ratio - 1.0), ratio + 1.0)
         return np.where(sign == 0, np.where(value == 0, 0.0, np.inf), err)
+
+
+def kahan_add(total, comp, term):
+    """One step of Kahan's compensated sum: returns (total, comp) with ``total - comp`` the exact sum so far.
+
+    A float32 running sum over 1000 terms keeps about one ulp instead of drifting by T ulp.
+    """
+    y = term - comp
+    new_total = total + y
+    return new_total, (new_total - total) - y

@@ -292,3 +292,137 @@ def _fig_learning(ds: Dataset, folder) -> str:
     axes[0, 0].set_ylim(0, 1)
     axes[0, 0].legend(fontsize=8)
     return _save(fig, folder, "learning.png")
+
+
+# ---------------------------------------------------------------------------
+# skip_connections
+# ---------------------------------------------------------------------------
+
+def skip_figures(folder: Path) -> list[str]:
+    ds = Dataset.load(Path(folder) / "data.npz")
+    return [_fig_skip_wm(ds, folder), _fig_skip_mt(ds, folder), _fig_skip_fair(ds, folder), _fig_paths(ds, folder)]
+
+
+def _fig_skip_wm(ds: Dataset, folder) -> str:
+    acts, t_read = ds["act"], ds["T_read"]
+    fig, axes = plt.subplots(len(acts), len(t_read), figsize=(3.8 * len(t_read), 3.3 * len(acts)), squeeze=False)
+    for a, act in enumerate(acts):
+        for j, t in enumerate(t_read):
+            ax = axes[a, j]
+            im = _log10_heatmap(ax, ds["log10_grad_wm"][a, :, :, j].T, ds["w"], ds["m"])
+            ax.set_title(f"{act}, T={t}", fontsize=9)
+            ax.set_xlabel("w")
+            ax.set_ylabel("m (skip weight)")
+    fig.colorbar(im, ax=axes, label=r"$\log_{10}|dh_T/dh_0|$ (clipped)", extend="both")
+    fig.suptitle("Skip RNN: gradient over (w, m); black: $|dh_T/dh_0| = 1$")
+    return _save(fig, folder, "heatmap_w_m.png")
+
+
+def _fig_skip_mt(ds: Dataset, folder) -> str:
+    acts = ds["act"]
+    fig, axes = plt.subplots(1, len(acts) + 1, figsize=(5 * (len(acts) + 1), 3.8), squeeze=False)
+    for a, act in enumerate(acts):
+        im = _log10_heatmap(axes[0, a], ds["log10_grad_mt"][a], ds["T_plot"], ds["m_line"])
+        axes[0, a].set_title(f"{act}, w fixed", fontsize=9)
+        axes[0, a].set_xlabel("T")
+        axes[0, a].set_ylabel("m")
+        axes[0, -1].plot(ds["m_line"], ds["decay_rate_log10"][a], label=act)
+    fig.colorbar(im, ax=axes[0, :-1], label=r"$\log_{10}|dh_T/dh_0|$ (clipped)", extend="both")
+    axes[0, -1].axhline(0, color="0.5", lw=0.6)
+    axes[0, -1].set_xlabel("m")
+    axes[0, -1].set_ylabel("decades per step (slope, 2nd half of T)")
+    axes[0, -1].legend(fontsize=8)
+    return _save(fig, folder, "heatmap_m_T.png")
+
+
+def _fig_skip_fair(ds: Dataset, folder) -> str:
+    acts, t_read = ds["act"], ds["T_read"]
+    fig, axes = plt.subplots(1, len(acts), figsize=(6 * len(acts), 4), squeeze=False)
+    for a, act in enumerate(acts):
+        ax = axes[0, a]
+        for i, total in enumerate(ds["total"]):
+            for j, t in enumerate(t_read):
+                ax.plot(ds["m_share"], ds["decades_gained_fair"][a, i, :, j], ls=["-", "--", ":", "-."][j % 4],
+                        color=f"C{i}", label=f"w+m={total:g}, T={t}")
+        ax.axhline(0, color="k", lw=0.6)
+        ax.set_xlabel("share of the recurrent weight on the skip connection, m / (w + m)")
+        ax.set_ylabel(r"decades gained in $|dh_T/dh_0|$ vs plain RNN (m = 0)")
+        ax.set_title(act)
+        ax.legend(fontsize=6, ncol=2)
+    return _save(fig, folder, "fair_comparison.png")
+
+
+def _fig_paths(ds: Dataset, folder) -> str:
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    k = ds["edges"]
+    contrib, count = ds["path_contribution"], ds["path_count"]
+    keep = count > 0
+    ax.semilogy(k[keep], np.abs(contrib[keep]), "o-", ms=3, label="|sum of path products| with k edges")
+    ax.semilogy(k[keep], count[keep], "s--", ms=3, label="number of paths with k edges")
+    ax.set_xlabel("edges in the path (T = all 1-step, fewer = more 2-step skips)")
+    ax.legend(fontsize=8)
+    ax.set_title("Gradient as a sum over paths", fontsize=9)
+    return _save(fig, folder, "paths.png")
+
+
+# ---------------------------------------------------------------------------
+# spectral
+# ---------------------------------------------------------------------------
+
+def spectral_figures(folder: Path) -> list[str]:
+    ds = Dataset.load(Path(folder) / "data.npz")
+    return [_fig_spectral_heatmaps(ds, folder), _fig_lyapunov(ds, folder), _fig_gated(ds, folder)]
+
+
+def _fig_spectral_heatmaps(ds: Dataset, folder) -> str:
+    acts, kinds = ds["act"], ds["kind"]
+    fig, axes = plt.subplots(len(acts), len(kinds), figsize=(5 * len(kinds), 3.6 * len(acts)), squeeze=False)
+    for a, act in enumerate(acts):
+        for k, kind in enumerate(kinds):
+            ax = axes[a, k]
+            med = np.median(ds["log10_norm"][a, k], axis=1)  # (lambda1, T)
+            im = _log10_heatmap(ax, med, ds["T_read"], ds["lambda1"])
+            ax.set_yscale("log")
+            ax.axhline(1 / (0.25 if act == "sigmoid" else 1.0), color="k", ls="--", lw=0.9)
+            ax.set_title(f"{act}, {kind} W (median over seeds); dashed: $\\lambda_1 = 1/\\gamma$", fontsize=8)
+            ax.set_xlabel("T")
+            ax.set_ylabel(r"$\lambda_1(W)$")
+    fig.colorbar(im, ax=axes, label=r"$\log_{10}\|dh_T/dh_0\|_2$ (clipped)", extend="both")
+    return _save(fig, folder, "heatmap_lambda_T.png")
+
+
+def _fig_lyapunov(ds: Dataset, folder) -> str:
+    acts, kinds = ds["act"], ds["kind"]
+    fig, axes = plt.subplots(1, len(acts), figsize=(6 * len(acts), 4), squeeze=False)
+    for a, act in enumerate(acts):
+        ax = axes[0, a]
+        for k, kind in enumerate(kinds):
+            spec = ds["lyapunov"][a, k].mean(axis=1)  # (lambda1, unit), sorted largest first
+            ax.plot(ds["lambda1"], spec[:, 0], color=f"C{k}", label=f"{kind}: largest")
+            ax.plot(ds["lambda1"], spec[:, -1], color=f"C{k}", ls=":", label=f"{kind}: smallest")
+        gamma = 0.25 if act == "sigmoid" else 1.0
+        ax.plot(ds["lambda1"], np.log(gamma * ds["lambda1"]), "k--", lw=1, label=r"$\ln(\gamma\lambda_1)$ bound")
+        ax.axhline(0, color="0.5", lw=0.6)
+        ax.set_xscale("log")
+        ax.set_xlabel(r"$\lambda_1(W)$")
+        ax.set_ylabel(f"finite-time Lyapunov exponent (T = {int(ds['T_read'][-1])})")
+        ax.set_title(act)
+        ax.legend(fontsize=7)
+    return _save(fig, folder, "lyapunov.png")
+
+
+def _fig_gated(ds: Dataset, folder) -> str:
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    t = ds["T_read"]
+    for m, model in enumerate(ds["model"]):
+        curves = ds["log10_norm_gated"][m]
+        ax.plot(t, np.median(curves, axis=0), label=f"{model} (median)")
+        ax.fill_between(t, curves.min(axis=0), curves.max(axis=0), alpha=0.2)
+    a = list(ds["act"]).index("tanh") if "tanh" in list(ds["act"]) else 0
+    j = int(np.argmin(np.abs(ds["lambda1"] - 1.0)))
+    ax.plot(t, np.median(ds["log10_norm"][a, 0, j], axis=0), "k--",
+            label=f"{ds['act'][a]} RNN, orthogonal W, $\\lambda_1$={ds['lambda1'][j]:.2f}")
+    ax.set_xlabel("T")
+    ax.set_ylabel(r"$\log_{10}\|ds_T/ds_0\|_2$ at initialisation")
+    ax.legend(fontsize=8)
+    return _save(fig, folder, "gated_at_init.png")

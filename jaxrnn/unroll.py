@@ -26,7 +26,7 @@ def unroll(cell: Cell, params, h0, xs: jax.Array):
 
 
 def final_state(cell: Cell, params, h0, xs: jax.Array, length: jax.Array):
-    """``h_length`` after ``length`` steps of xs (T, ...); steps past ``length`` are the identity.
+    """The carry after ``length`` steps of xs (T, ...); steps past ``length`` are the identity (any pytree carry).
 
     The masked form lets one compiled program serve every length 0..T (for vmap over lengths).
     """
@@ -34,7 +34,7 @@ def final_state(cell: Cell, params, h0, xs: jax.Array, length: jax.Array):
     def step(h, tx):
         t, x = tx
         h_next = cell(params, h, x)
-        return jnp.where(t < length, h_next, h), None
+        return jax.tree.map(lambda new, old: jnp.where(t < length, new, old), h_next, h), None
 
     steps = jnp.arange(xs.shape[0])
     h, _ = lax.scan(step, h0, (steps, xs))
@@ -48,6 +48,7 @@ def scan_read_off(step: Callable, carry, xs: jax.Array, read_idx: jax.Array, emi
     Only the R read-offs are stored, not all T states: a sweep that needs 16 lengths
     out of 1000 writes 16 values per config, not 1000. Returns (final carry, stacked emits (R, ...)).
     """
+    xs = jnp.asarray(xs)
     ends = jnp.asarray(read_idx) + 1
     starts = jnp.concatenate([jnp.zeros((1,), ends.dtype), ends[:-1]])
 

@@ -125,3 +125,4 @@ def test_bench_plumbing(tmp_path):
     rep = json.loads((tmp_path / "gradient_decay.json").read_text())
     assert set(rep["timings"]) == {"closed_form_log_space", "reverse_mode_per_length", "forward_simulation"}
     assert json.loads((tmp_path / "wall_times.json").read_text())["budget_s"] == 600.0
+    assert json.loads((tmp_path / "jacobian_products.json").read_text())["config_steps_per_s"] > 0

@@ -1,0 +1,66 @@
+"""Vector RNN Jacobian products: closed form vs autodiff, the determinant twin, the bound, the study."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from experiments import spectral
+from jaxrnn import jacobians
+from jaxrnn.cells import VectorParams, gru_cell, log_derivative, vector_cell
+from jaxrnn.spectral_study import recurrent_matrix
+from jaxrnn.unroll import unroll
+
+
+def _params(key, n, k, lam, kind, dtype):
+    k1, k2 = jax.random.split(key)
+    W = recurrent_matrix(k1, n, lam, kind).astype(dtype)
+    return VectorParams(W, (jax.random.normal(k2, (n, k)) / 2).astype(dtype), jnp.zeros(n, dtype))
+
+
+@pytest.mark.parametrize("act", ["tanh", "sigmoid"])
+@pytest.mark.parametrize("lam,kind", [(0.7, 0), (1.5, 1), (3.0, 0), (6.0, 1)])
+def test_log_norm_matches_jacfwd_of_the_unroll_float64(act, lam, kind, key):
+    n, T = 12, 25
+    with jax.enable_x64(True):
+        p = _params(key, n, 3, lam, kind, jnp.float64)
+        xs = jax.random.normal(jax.random.fold_in(key, 1), (T, 3), dtype=jnp.float64)
+        h0 = jnp.full(n, 0.3)
+        read = jnp.arange(T)
+        closed, lyap = jax.jit(functools.partial(jacobians.vector_log_norm, act=act))(p, h0, xs, read)
+        auto, lyap_auto = jacobians.cell_log_norm(functools.partial(vector_cell, act=act), p, h0, xs, read)
+        cell = functools.partial(vector_cell, act=act)
+        for t in (1, 7, T):
+            full = jax.jacfwd(lambda h: unroll(cell, p, h, xs[:t])[-1])(h0)
+            assert float(closed[t - 1]) == pytest.approx(float(jnp.log(jnp.linalg.norm(full, 2))), rel=1e-10, abs=1e-10)
+        np.testing.assert_allclose(np.asarray(auto), np.asarray(closed), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(np.asarray(lyap_auto), np.asarray(lyap), rtol=1e-8, atol=1e-8)
+        # determinant twin: sum of the Lyapunov sums = log|det J_T| = T log|det W| + sum log act'
+        hs = unroll(cell, p, h0, xs)
+        pre = jnp.concatenate([h0[None], hs[:-1]]) @ p.W.T + xs @ p.U.T
+        logdet = T * jnp.linalg.slogdet(p.W)[1] + jnp.sum(log_derivative(act, pre))
+        assert float(jnp.sum(lyap[-1])) == pytest.approx(float(logdet), rel=1e-10)
+
+
+def test_bound_holds_and_gated_cells_run(key):
+    n, T = 8, 200
+    xs = jax.random.normal(key, (T, 2))
+    for act, gamma in (("tanh", 1.0), ("sigmoid", 0.25)):
+        for lam in (0.5, 2.0, 6.0):
+            p = _params(key, n, 2, lam, 1, jnp.float32)
+            log_norm, _ = jacobians.vector_log_norm(p, jnp.zeros(n), xs, jnp.arange(T), act=act)
+            bound = np.arange(1, T + 1) * np.log(gamma * lam)
+            assert np.all(np.asarray(log_norm) <= bound + 1e-4 * np.arange(1, T + 1))
+    from jaxrnn.spectral_study import init_gated
+    g = init_gated(key, "gru", n, 2)
+    log_norm, _ = jacobians.cell_log_norm(gru_cell, g, jnp.zeros(n), xs, jnp.array([0, T - 1]))
+    assert np.all(np.isfinite(np.asarray(log_norm)))
+
+
+def test_quick_end_to_end(tmp_path):
+    s = spectral.run(spectral.Config.quick(), tmp_path / "spectral")
+    for act, b in s["bound"].items():
+        assert b["points"] > 0 and b["violations"] == 0
+    assert len(s["figures"]) == 3
