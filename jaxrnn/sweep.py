@@ -85,19 +85,16 @@ def map_configs(fn: Callable, configs, shared=(), *, chunk_size: int = 16384, de
     shared = jax.device_put(tuple(shared), replicated)
     batched = _batched(fn, len(shared))
 
-    outputs, pending = [], None
+    outputs = []
     # progress=None: a bar only for several chunks on a terminal (tqdm's disable=None checks the tty).
     disable = (True if n_chunks == 1 else None) if progress is None else not progress
     bar = tqdm(total=n_chunks, desc=desc, disable=disable, leave=False)
     for i in range(n_chunks):
         part = jax.tree.map(lambda a: a[i * chunk:(i + 1) * chunk], configs)
-        result = batched(jax.device_put(part, rows), *shared)  # async dispatch
-        if pending is not None:  # fetch the previous chunk while this one runs
-            outputs.append(jax.tree.map(np.asarray, pending))
-            bar.update()
-        pending = result
-    outputs.append(jax.tree.map(np.asarray, pending))
-    bar.update()
+        # One chunk in flight at a time: two concurrent executions on the CPU backend were seen to
+        # deadlock (in a QR/SVD-heavy sweep); fetching each chunk before the next costs little.
+        outputs.append(jax.tree.map(np.asarray, batched(jax.device_put(part, rows), *shared)))
+        bar.update()
     bar.close()
     return jax.tree.map(lambda *parts: np.concatenate(parts, axis=0)[:n], *outputs)
 
