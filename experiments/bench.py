@@ -2,7 +2,8 @@
 
     python -m experiments.bench [--outdir results/bench] [--quick]
 
-Writes ``gradient_decay.json`` and ``jacobian_products.json`` (``*_<platform>.json`` off the CPU) and
+Writes ``gradient_decay.json``, ``jacobian_products.json`` and ``decoding.json`` (``*_<platform>.json``
+off the CPU) and
 ``wall_times.json`` (read from each ``results/<experiment>/config.json``).
 """
 
@@ -16,7 +17,7 @@ from pathlib import Path
 import jax
 
 from jaxrnn import bench
-from jaxrnn.cli import enable_compilation_cache
+from jaxrnn.cli import configure_runtime
 from jaxrnn.results import environment, write_json
 
 SWEEP_BUDGET_S = 600.0  # a full default `make sweep` on the 2-core CPU
@@ -39,7 +40,7 @@ def main(argv=None) -> int:
     parser.add_argument("--results", type=Path, default=Path("results"))
     parser.add_argument("--quick", action="store_true", help="a tiny grid (checks the plumbing, not speed)")
     args = parser.parse_args(argv)
-    enable_compilation_cache()
+    configure_runtime()
     args.outdir.mkdir(parents=True, exist_ok=True)
     size = dict(n_w=16, n_b=16, t_max=64, chunk_size=128, repeats=1) if args.quick else {}
     report = bench.gradient_decay(key=jax.random.key(0), **size)
@@ -47,16 +48,22 @@ def main(argv=None) -> int:
     jac_size = dict(n_hidden=4, n_configs=8, t_max=20, chunk_size=8, repeats=1) if args.quick else {}
     jac = bench.jacobian_products(key=jax.random.key(0), **jac_size)
     jac["environment"] = report["environment"]
+    dec_size = dict(batch=8, max_len=8, enum_len=4, repeats=1) if args.quick else {}
+    decode = bench.decoding(key=jax.random.key(0), **dec_size)
+    decode["environment"] = report["environment"]
     platform = jax.devices()[0].platform
     name = "gradient_decay.json" if platform == "cpu" else f"gradient_decay_{platform}.json"
     write_json(args.outdir / name, report)
     write_json(args.outdir / name.replace("gradient_decay", "jacobian_products"), jac)
+    write_json(args.outdir / name.replace("gradient_decay", "decoding"), decode)
     write_json(args.outdir / "wall_times.json", wall_times(args.results))
     r = report["ratios"]
     print(f"gradient_decay sweep: {report['configs']:,} configs x {report['steps']} steps; "
           f"sweep / forward simulation = {r['sweep_over_forward_simulation']:.2f}x (target <= 4), "
           f"reverse mode / sweep = {r['reverse_mode_over_sweep']:.1f}x (target >= 10)")
     print(f"Jacobian products (n = {jac['n_hidden']}, QR every step): {jac['config_steps_per_s']:,.0f} config-steps/s")
+    print("decoding tokens/s: " + ", ".join(f"{k} {v:,.0f}" for k, v in decode["tokens_per_s"].items())
+          + f"; exact enumeration {decode['exact_enumeration']['sequences_per_s']:,.0f} sequences/s")
     return 0
 
 

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 from jaxrnn import report
-from jaxrnn.cli import enable_compilation_cache
+from jaxrnn.cli import configure_runtime
 
 # In dependency order (a later experiment may reuse an earlier one's saved results).
-EXPERIMENTS = ("gradient_decay", "skip_connections", "spectral", "threshold_rnns")
+EXPERIMENTS = ("gradient_decay", "skip_connections", "spectral", "decoding", "threshold_rnns")
 
 
 def main(argv=None) -> int:
@@ -33,7 +33,7 @@ def main(argv=None) -> int:
         print(f"{parser.prog}: error: --only: unknown experiment(s) {unknown}; choose from {', '.join(EXPERIMENTS)}",
               file=sys.stderr)
         return 2
-    enable_compilation_cache()
+    configure_runtime()
     for name in names:
         module = importlib.import_module(f"experiments.{name}")
         config = module.Config.quick() if args.quick else module.Config.default()

@@ -2,14 +2,14 @@
 
 import os
 
-import jax
-import pytest
+from jaxrnn.cli import configure_runtime
+
+configure_runtime()  # before any computation: XLA flags, compilation cache
+
+import jax  # noqa: E402
+import pytest  # noqa: E402
 
 jax.config.update("jax_numpy_rank_promotion", "raise")
-
-from jaxrnn.cli import enable_compilation_cache  # noqa: E402
-
-enable_compilation_cache()
 
 
 @pytest.fixture

@@ -126,3 +126,5 @@ def test_bench_plumbing(tmp_path):
     assert set(rep["timings"]) == {"closed_form_log_space", "reverse_mode_per_length", "forward_simulation"}
     assert json.loads((tmp_path / "wall_times.json").read_text())["budget_s"] == 600.0
     assert json.loads((tmp_path / "jacobian_products.json").read_text())["config_steps_per_s"] > 0
+    assert set(json.loads((tmp_path / "decoding.json").read_text())["tokens_per_s"]) == {
+        "greedy", "beam_k4", "beam_k16", "top_p_0.9"}

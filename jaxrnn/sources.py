@@ -1,0 +1,138 @@
+"""Stochastic sources with exactly computable probabilities: probabilistic deterministic automata.
+
+A source has S states; in state s it emits token v in 0..V-1 or EOS (id V) with probability
+``exp(emit_logp[s, v])`` and moves to ``next_state[s, v]``. Some (state, token) pairs are
+forbidden (probability exactly 0): a sequence using one is impossible, "nonsense".
+Because the state is a function of the prefix, ``p(sequence)`` is a product along one path
+(the forward filter has a single live state), so every probability here is exact.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+class Source(NamedTuple):
+    """emit_logp (S, V+1) (log probabilities, -inf = forbidden; last column EOS); next_state (S, V)."""
+
+    emit_logp: jax.Array
+    next_state: jax.Array
+
+    @property
+    def vocab(self) -> int:
+        return self.next_state.shape[1]
+
+    @property
+    def eos_id(self) -> int:
+        return self.next_state.shape[1]
+
+
+def random_source(key, n_states: int, vocab: int, *, forbidden: float = 0.3, eos: float = 0.15,
+                  concentration: float = 0.5) -> Source:
+    """A random source: Dirichlet(concentration) emissions, a fraction ``forbidden`` of tokens banned
+    per state (never all), EOS with probability uniform in (0, 2 eos) per state but never in the
+    start state (so the empty sequence is impossible), random transitions."""
+    if n_states < 1 or vocab < 2:
+        raise ValueError(f"source needs n_states >= 1 and vocab >= 2, got {n_states}, {vocab}")
+    if not 0 <= forbidden < 1 or not 0 < eos < 1:
+        raise ValueError(f"source needs 0 <= forbidden < 1 and 0 < eos < 1, got {forbidden}, {eos}")
+    k1, k2, k3, k4, k5 = jax.random.split(key, 5)
+    probs = jax.random.dirichlet(k1, jnp.full(vocab, concentration), (n_states,))
+    banned = jax.random.uniform(k2, (n_states, vocab)) < forbidden
+    keep_one = jax.nn.one_hot(jax.random.randint(k3, (n_states,), 0, vocab), vocab) > 0
+    probs = jnp.where(banned & ~keep_one, 0.0, probs)
+    p_eos = jax.random.uniform(k5, (n_states, 1), minval=0.0, maxval=min(2 * eos, 0.95)).at[0].set(0.0)
+    probs = probs / probs.sum(axis=1, keepdims=True) * (1 - p_eos)
+    probs = jnp.concatenate([probs, p_eos], axis=1)
+    with np.errstate(divide="ignore"):
+        emit_logp = np.log(np.asarray(probs, np.float64))
+    return Source(jnp.asarray(emit_logp, jnp.float32), jax.random.randint(k4, (n_states, vocab), 0, n_states))
+
+
+def source_state0() -> jax.Array:
+    return jnp.int32(0)
+
+
+def source_logits(src: Source, state) -> jax.Array:
+    """Next-token log probabilities (V+1,) in ``state``."""
+    return src.emit_logp[state]
+
+
+def source_transition(src: Source, state, token) -> jax.Array:
+    """State after ``token`` (EOS, or anything after it, leaves the state unchanged)."""
+    return jnp.where(token < src.vocab, src.next_state[state, jnp.minimum(token, src.vocab - 1)], state)
+
+
+def sequence_log_prob(src: Source, tokens, length) -> jax.Array:
+    """Exact ``log p(tokens[:length])`` of a complete sequence whose last kept token is EOS.
+
+    tokens: (L,) ints; positions >= length are ignored. -inf if any token is forbidden.
+    """
+    def step(state, tl):
+        tok, t = tl
+        lp = jnp.where(t < length, source_logits(src, state)[tok], 0.0)
+        return source_transition(src, state, tok), lp
+
+    _, lps = jax.lax.scan(step, source_state0(), (tokens, jnp.arange(tokens.shape[0])))
+    return jnp.sum(lps)
+
+
+def conditional(src: Source, prefix, length) -> jax.Array:
+    """p(. | prefix[:length]) (V+1,) by filtering the prefix through the automaton."""
+    def step(state, tl):
+        tok, t = tl
+        return jnp.where(t < length, source_transition(src, state, tok), state), None
+
+    state, _ = jax.lax.scan(step, source_state0(), (prefix, jnp.arange(prefix.shape[0])))
+    return jnp.exp(source_logits(src, state))
+
+
+def smoothed(src: Source, eps: float) -> Source:
+    """A model of the source that leaks probability eps uniformly onto every token (nonsense too):
+    ``p_model = (1 - eps) p_true + eps / (V + 1)``, same states. Exact, like the source."""
+    p = (1 - eps) * jnp.exp(src.emit_logp) + eps / (src.vocab + 1)
+    return Source(jnp.log(p), src.next_state)
+
+
+def viterbi_best_sequence(src: Source, max_len: int) -> tuple[np.ndarray, float]:
+    """The most probable complete sequence of at most max_len ids (EOS included), by dynamic
+    programming over (length, state): the source is first-order Markov in its state.
+
+    Returns (tokens ending with EOS, log-prob). Twin of exhaustive enumeration.
+    """
+    emit = np.asarray(src.emit_logp, np.float64)
+    nxt = np.asarray(src.next_state)
+    n_states, vocab = nxt.shape
+    score = np.full(n_states, -np.inf)
+    score[0] = 0.0
+    back = []
+    best = (-np.inf, None, None)  # (log-prob, length t, final state)
+    for t in range(max_len):
+        done = score + emit[:, vocab]
+        s = int(np.argmax(done))
+        if done[s] > best[0]:
+            best = (float(done[s]), t, s)
+        if t == max_len - 1:
+            break
+        cand = score[:, None] + emit[:, :vocab]  # (S, V)
+        new = np.full(n_states, -np.inf)
+        ptr = np.zeros((n_states, 2), int)
+        for s0 in range(n_states):
+            for v in range(vocab):
+                if cand[s0, v] > new[nxt[s0, v]]:
+                    new[nxt[s0, v]] = cand[s0, v]
+                    ptr[nxt[s0, v]] = (s0, v)
+        back.append(ptr)
+        score = new
+    logp, t, s = best
+    if t is None:  # no complete sequence within max_len has positive probability
+        return np.zeros(0, int), -np.inf
+    tokens = [vocab]
+    for ptr in reversed(back[:t]):
+        s, v = ptr[s]
+        tokens.append(int(v))
+    return np.asarray(tokens[::-1]), logp
