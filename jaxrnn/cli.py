@@ -23,19 +23,8 @@ class ConfigError(ValueError):
         super().__init__(f"--{option.replace('_', '-')}: {message}")
 
 
-CPU_FLAGS = "--xla_cpu_multi_thread_eigen=false"
-
-
 def configure_runtime() -> None:
-    """Settings every entry point applies before JAX starts its backend.
-
-    XLA's CPU runtime was seen to wedge (0% CPU, forever) on vmapped scans with QR/SVD calls, a
-    known failure of its multithreaded Eigen pool; single-threaded Eigen avoids it (XLA still
-    runs independent ops in parallel). Must run before the first computation.
-    """
-    flags = os.environ.get("XLA_FLAGS", "")
-    if "xla_cpu_multi_thread_eigen" not in flags:
-        os.environ["XLA_FLAGS"] = (flags + " " + CPU_FLAGS).strip()
+    """Settings every entry point applies before JAX starts its backend (the compilation cache)."""
     enable_compilation_cache()
 
 

@@ -23,22 +23,26 @@ KINDS = ("orthogonal", "gaussian")
 LN10 = float(np.log(10.0))
 
 
-def recurrent_matrix(key, n: int, lambda1, kind_id) -> jax.Array:
-    """W (n, n) with largest singular value lambda1: a random orthogonal (all singular values equal)
-    or a Gaussian matrix rescaled by its spectral norm (kind_id 0 / 1)."""
-    g = jax.random.normal(key, (n, n))
-    orth = jnp.linalg.qr(g)[0]
-    gauss = g / jnp.linalg.norm(g, ord=2)
-    return lambda1 * jnp.where(kind_id == 0, orth, gauss)
+def recurrent_matrix(seed: int, n: int, lambda1: float, kind: str) -> np.ndarray:
+    """W (n, n) with largest singular value lambda1 (host side, numpy LAPACK): a random orthogonal
+    matrix (all singular values equal) or a Gaussian one rescaled by its spectral norm."""
+    g = np.asarray(jax.random.normal(jax.random.fold_in(jax.random.key(0), seed), (n, n)), np.float64)
+    if kind == "orthogonal":
+        q, r = np.linalg.qr(g)
+        w = q * np.sign(np.diag(r))[None, :]
+    elif kind == "gaussian":
+        w = g / np.linalg.norm(g, ord=2)
+    else:
+        raise ValueError(f"unknown matrix kind {kind!r}; choose from {', '.join(KINDS)}")
+    return (lambda1 * w).astype(np.float32)
 
 
-def _vector_row(row, xs, read_idx, *, act, n):
-    k_w, k_u = jax.random.split(jax.random.fold_in(jax.random.key(0), row["seed"]))
-    W = recurrent_matrix(k_w, n, row["lambda1"], row["kind"])
-    U = jax.random.normal(k_u, (n, xs.shape[1])) / jnp.sqrt(xs.shape[1])
+def _vector_row(row, xs, read_idx, *, act):
+    n = row["W"].shape[0]
+    U = jax.random.normal(jax.random.fold_in(jax.random.key(1), row["seed"]), (n, xs.shape[1])) / jnp.sqrt(xs.shape[1])
     h0 = jnp.full((n,), 0.0 if act == "tanh" else 0.5)
-    log_norm, lyap = jacobians.vector_log_norm(VectorParams(W, U, jnp.zeros(n)), h0, xs, read_idx, act=act)
-    return log_norm, lyap[-1]
+    log_scale, p, lyap = jacobians.vector_log_norm(VectorParams(row["W"], U, jnp.zeros(n)), h0, xs, read_idx, act=act)
+    return log_scale, p, lyap[-1]
 
 
 def _glorot(key, shape):
@@ -53,7 +57,7 @@ def init_gated(key, model: str, n: int, k: int):
     gates = 3 if model == "gru" else 4
     k_w, k_u = jax.random.split(key)
     W = _glorot(k_w, (gates, n, k))
-    U = jnp.stack([jnp.linalg.qr(jax.random.normal(kk, (n, n)))[0] for kk in jax.random.split(k_u, gates)])
+    U = jnp.stack([jacobians.qr_cgs2(jax.random.normal(kk, (n, n)))[0] for kk in jax.random.split(k_u, gates)])
     if model == "gru":
         return GRUParams(W, U, jnp.zeros((gates, n)))
     return LSTMParams(W, U, jnp.zeros((gates, n)).at[1].set(1.0))
@@ -63,7 +67,8 @@ def _gated_row(row, xs, read_idx, *, model, n):
     params = init_gated(jax.random.fold_in(jax.random.key(1), row["seed"]), model, n, xs.shape[1])
     cell = (lambda p, h, x: gru_cell(p, h, x)) if model == "gru" else (lambda p, s, x: lstm_cell(p, s, x))
     size = n if model == "gru" else 2 * n
-    return jacobians.cell_log_norm(cell, params, jnp.zeros(size), xs, read_idx)[0]
+    log_scale, p, _ = jacobians.cell_log_norm(cell, params, jnp.zeros(size), xs, read_idx)
+    return log_scale, p
 
 
 def study(cfg, *, key):
@@ -78,11 +83,14 @@ def study(cfg, *, key):
     ds.add_axis("unit", np.arange(cfg.n_hidden))
     norms, lyaps = [], []
     g = grid(kind=np.arange(len(KINDS)), lambda1=ds["lambda1"], seed=np.arange(cfg.seeds))
-    rows = {"kind": g["kind"].astype(np.int32), "lambda1": g["lambda1"].astype(np.float32),
+    rows = {"W": np.stack([recurrent_matrix(int(sd), cfg.n_hidden, lam, KINDS[k])
+                           for k, lam, sd in zip(g["kind"], g["lambda1"], g["seed"])]),
             "seed": g["seed"].astype(np.int32)}
+    host_norm = lambda out: (jacobians.log_spectral_norm(out[0], out[1]), out[2])  # noqa: E731
     for act in cfg.activations:
-        fn = _row_fn(_vector_row, act=act, n=cfg.n_hidden)
-        log_norm, lyap = map_configs(fn, rows, (xs, read), chunk_size=cfg.chunk_size, desc=f"{act} Jacobians")
+        fn = _row_fn(_vector_row, act=act)
+        log_norm, lyap = map_configs(fn, rows, (xs, read), chunk_size=cfg.chunk_size, desc=f"{act} Jacobians",
+                                     host_fn=host_norm)
         shape = (len(KINDS), cfg.n_lambda, cfg.seeds)
         norms.append((log_norm / LN10).reshape(shape + (len(read),)))
         lyaps.append(np.sort(lyap / cfg.t_max, axis=-1)[..., ::-1].reshape(shape + (cfg.n_hidden,)))
@@ -93,7 +101,8 @@ def study(cfg, *, key):
     for model in ("gru", "lstm"):
         fn = _row_fn(_gated_row, model=model, n=cfg.n_hidden)
         gated.append(map_configs(fn, {"seed": np.arange(cfg.seeds_gated, dtype=np.int32)}, (xs, read),
-                                 chunk_size=cfg.chunk_size) / LN10)
+                                 chunk_size=cfg.chunk_size,
+                                 host_fn=lambda out: jacobians.log_spectral_norm(*out)) / LN10)
     ds.add_axis("seed_gated", np.arange(cfg.seeds_gated))
     ds.add("log10_norm_gated", ("model", "seed_gated", "T_read"), np.stack(gated))
     return ds, {"bound": bound_report(ds), "growth": growth_report(ds), "gated": gated_report(ds)}

@@ -52,7 +52,7 @@ def _pad_rows(tree, n_rows: int):
 
 
 def map_configs(fn: Callable, configs, shared=(), *, chunk_size: int = 16384, devices=None,
-                progress: bool | None = None, desc: str | None = None):
+                progress: bool | None = None, desc: str | None = None, host_fn: Callable | None = None):
     """``fn(config_row, *shared)`` for every row of ``configs``; returns a pytree of (N, ...) numpy arrays.
 
     fn: unbatched and jit-compatible; ``jit(vmap(fn))`` is built once per fn.
@@ -62,6 +62,8 @@ def map_configs(fn: Callable, configs, shared=(), *, chunk_size: int = 16384, de
       bounds memory for grids larger than it.
     devices: the devices to shard over (default: all local devices).
     progress: tqdm bar over chunks (None: only when there is more than one chunk and a terminal).
+    host_fn: applied (numpy, host side) to each chunk's outputs as they arrive: reduces large
+      per-row results (e.g. matrices to norms) without holding the whole grid's worth.
     """
     configs = jax.tree.map(np.asarray, configs)
     sizes = {leaf.shape[0] for leaf in jax.tree.leaves(configs)}
@@ -93,7 +95,8 @@ def map_configs(fn: Callable, configs, shared=(), *, chunk_size: int = 16384, de
         part = jax.tree.map(lambda a: a[i * chunk:(i + 1) * chunk], configs)
         # One chunk in flight at a time: two concurrent executions on the CPU backend were seen to
         # deadlock (in a QR/SVD-heavy sweep); fetching each chunk before the next costs little.
-        outputs.append(jax.tree.map(np.asarray, batched(jax.device_put(part, rows), *shared)))
+        out = jax.tree.map(np.asarray, batched(jax.device_put(part, rows), *shared))
+        outputs.append(out if host_fn is None else host_fn(out))
         bar.update()
     bar.close()
     return jax.tree.map(lambda *parts: np.concatenate(parts, axis=0)[:n], *outputs)

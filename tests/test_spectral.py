@@ -10,14 +10,28 @@ import pytest
 from experiments import spectral
 from jaxrnn import jacobians
 from jaxrnn.cells import VectorParams, gru_cell, log_derivative, vector_cell
-from jaxrnn.spectral_study import recurrent_matrix
+from jaxrnn.spectral_study import KINDS, recurrent_matrix
 from jaxrnn.unroll import unroll
 
 
 def _params(key, n, k, lam, kind, dtype):
-    k1, k2 = jax.random.split(key)
-    W = recurrent_matrix(k1, n, lam, kind).astype(dtype)
-    return VectorParams(W, (jax.random.normal(k2, (n, k)) / 2).astype(dtype), jnp.zeros(n, dtype))
+    W = jnp.asarray(recurrent_matrix(int(jax.random.randint(key, (), 0, 1000)), n, lam, KINDS[kind]), dtype)
+    return VectorParams(W, (jax.random.normal(key, (n, k)) / 2).astype(dtype), jnp.zeros(n, dtype))
+
+
+def _log_norm(out):
+    log_scale, p, lyap = out
+    return jacobians.log_spectral_norm(log_scale, p), np.asarray(lyap)
+
+
+def test_qr_cgs2_is_a_qr_factorisation(key):
+    with jax.enable_x64(True):
+        for cond in (1.0, 1e6):
+            a = jax.random.normal(key, (16, 16), dtype=jnp.float64) @ jnp.diag(jnp.geomspace(1.0, cond, 16))
+            q, r = jax.jit(jacobians.qr_cgs2)(a)
+            np.testing.assert_allclose(np.asarray(q @ r), np.asarray(a), rtol=1e-12, atol=1e-12 * cond)
+            np.testing.assert_allclose(np.asarray(q.T @ q), np.eye(16), atol=1e-13)
+            assert np.allclose(np.tril(np.asarray(r), -1), 0) and np.all(np.diag(np.asarray(r)) > 0)
 
 
 @pytest.mark.parametrize("act", ["tanh", "sigmoid"])
@@ -29,12 +43,12 @@ def test_log_norm_matches_jacfwd_of_the_unroll_float64(act, lam, kind, key):
         xs = jax.random.normal(jax.random.fold_in(key, 1), (T, 3), dtype=jnp.float64)
         h0 = jnp.full(n, 0.3)
         read = jnp.arange(T)
-        closed, lyap = jax.jit(functools.partial(jacobians.vector_log_norm, act=act))(p, h0, xs, read)
-        auto, lyap_auto = jacobians.cell_log_norm(functools.partial(vector_cell, act=act), p, h0, xs, read)
+        closed, lyap = _log_norm(jax.jit(functools.partial(jacobians.vector_log_norm, act=act))(p, h0, xs, read))
+        auto, lyap_auto = _log_norm(jacobians.cell_log_norm(functools.partial(vector_cell, act=act), p, h0, xs, read))
         cell = functools.partial(vector_cell, act=act)
         for t in (1, 7, T):
             full = jax.jacfwd(lambda h: unroll(cell, p, h, xs[:t])[-1])(h0)
-            assert float(closed[t - 1]) == pytest.approx(float(jnp.log(jnp.linalg.norm(full, 2))), rel=1e-10, abs=1e-10)
+            assert closed[t - 1] == pytest.approx(float(jnp.log(jnp.linalg.norm(full, 2))), rel=1e-10, abs=1e-10)
         np.testing.assert_allclose(np.asarray(auto), np.asarray(closed), rtol=1e-10, atol=1e-10)
         np.testing.assert_allclose(np.asarray(lyap_auto), np.asarray(lyap), rtol=1e-8, atol=1e-8)
         # determinant twin: sum of the Lyapunov sums = log|det J_T| = T log|det W| + sum log act'
@@ -50,12 +64,12 @@ def test_bound_holds_and_gated_cells_run(key):
     for act, gamma in (("tanh", 1.0), ("sigmoid", 0.25)):
         for lam in (0.5, 2.0, 6.0):
             p = _params(key, n, 2, lam, 1, jnp.float32)
-            log_norm, _ = jacobians.vector_log_norm(p, jnp.zeros(n), xs, jnp.arange(T), act=act)
+            log_norm, _ = _log_norm(jacobians.vector_log_norm(p, jnp.zeros(n), xs, jnp.arange(T), act=act))
             bound = np.arange(1, T + 1) * np.log(gamma * lam)
             assert np.all(np.asarray(log_norm) <= bound + 1e-4 * np.arange(1, T + 1))
     from jaxrnn.spectral_study import init_gated
     g = init_gated(key, "gru", n, 2)
-    log_norm, _ = jacobians.cell_log_norm(gru_cell, g, jnp.zeros(n), xs, jnp.array([0, T - 1]))
+    log_norm, _ = _log_norm(jacobians.cell_log_norm(gru_cell, g, jnp.zeros(n), xs, jnp.array([0, T - 1])))
     assert np.all(np.isfinite(np.asarray(log_norm)))
 
 
