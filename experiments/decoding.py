@@ -36,6 +36,11 @@ class Config:
     sample_len: int = 24
     top_ps: tuple[float, ...] = (0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
     temperatures: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+    gru_sources: int = 8
+    gru_hidden: int = 32
+    gru_steps: int = 600
+    gru_batch: int = 32
+    gru_lr: float = 3e-3
     seed: int = 0
 
     @classmethod
@@ -45,7 +50,7 @@ class Config:
     @classmethod
     def quick(cls) -> "Config":
         return cls(n_sources=4, max_len=5, beam_widths=(1, 2, 4, 36), n_samples=64, sample_len=12,
-                   top_ps=(0.3, 0.9, 1.0), temperatures=(0.0, 0.5, 1.0))
+                   top_ps=(0.3, 0.9, 1.0), temperatures=(0.0, 0.5, 1.0), gru_sources=2, gru_hidden=8, gru_steps=40)
 
     def validate(self) -> None:
         for name in ("n_sources", "n_states", "n_samples"):
@@ -70,6 +75,12 @@ class Config:
             raise ConfigError("forbidden", f"must lie in [0, 1), got {self.forbidden}")
         if not 0 < self.eos < 0.5:
             raise ConfigError("eos", f"must lie in (0, 0.5), got {self.eos}")
+        if not 1 <= self.gru_sources <= self.n_sources:
+            raise ConfigError("gru_sources", f"must lie in 1..n_sources, got {self.gru_sources}")
+        if self.gru_steps < 10 or self.gru_steps % 10:
+            raise ConfigError("gru_steps", f"must be a positive multiple of 10, got {self.gru_steps}")
+        if not self.gru_lr > 0:
+            raise ConfigError("gru_lr", f"must be > 0, got {self.gru_lr}")
         if not 0 <= self.leak < 1:
             raise ConfigError("leak", f"must lie in [0, 1), got {self.leak}")
 

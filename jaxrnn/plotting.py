@@ -440,37 +440,46 @@ def decoding_figures(folder: Path) -> list[str]:
 def _fig_search(ds: Dataset, folder) -> str:
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4))
     k = ds["beam_width"]
-    for a, alpha in enumerate(ds["alpha"]):
-        ax0.plot(k, ds["search_error"][a].mean(axis=-1), "o-", ms=3, label=f"search errors, length_penalty={alpha:g}")
-        ax0.plot(k, ds["unfinished"][a].mean(axis=-1), "x:", ms=3, label=f"no finished hypothesis, lp={alpha:g}")
-        ax1.plot(k, ds["best_length"][a].mean(axis=-1), "o-", ms=3, label=f"beam's best, length_penalty={alpha:g}")
-        ax1.axhline(ds["exact_length"][a].mean(), ls="--", color=f"C{a}", lw=0.8,
-                    label=f"exact best, length_penalty={alpha:g}")
+    for m, model in enumerate(ds["model"]):
+        for a, alpha in enumerate(ds["alpha"]):
+            ls = ["-", "--"][a % 2]
+            ax0.plot(k, ds[f"{model}__search_error"][a].mean(axis=-1), ls, marker="o", ms=3, color=f"C{m}",
+                     label=f"{model}: search errors, length_penalty={alpha:g}")
+            ax1.plot(k, np.nanmean(ds[f"{model}__best_length"][a], axis=-1), ls, marker="o", ms=3, color=f"C{m}",
+                     label=f"{model}: beam's best, lp={alpha:g}")
+            ax1.axhline(ds[f"{model}__exact_length"][a].mean(), ls=":", color=f"C{m}", lw=0.8)
+        ax0.plot(k, ds[f"{model}__unfinished"][0].mean(axis=-1), "x:", ms=3, color=f"C{m}",
+                 label=f"{model}: no finished hypothesis")
     ax0.set_xscale("log")
     ax0.set_xlabel("beam width k")
-    ax0.set_ylabel("fraction of sources")
-    ax0.legend(fontsize=7)
+    ax0.set_ylabel("fraction of models")
+    ax0.legend(fontsize=6)
     ax1.set_xscale("log")
     ax1.set_xlabel("beam width k")
-    ax1.set_ylabel("mean length of the returned sequence (ids incl. EOS)")
-    ax1.legend(fontsize=7)
+    ax1.set_ylabel("mean length of the returned sequence (ids incl. EOS); dotted: exact mode")
+    ax1.legend(fontsize=6)
     return _save(fig, folder, "search_error.png")
 
 
 def _fig_tradeoff(ds: Dataset, folder) -> str:
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4.2))
-    for fam, marker in (("top_k", "o"), ("top_p", "s"), ("temperature", "^")):
-        x, y = ds[f"{fam}__fraction_unique"], ds[f"{fam}__nonsense_rate"]
-        ax0.plot(x, y, marker + "-", ms=4, label=fam)
-        for xi, yi, v in zip(x, y, ds[fam]):
-            ax0.annotate(f"{v:g}", (xi, yi), fontsize=6, xytext=(2, 2), textcoords="offset points")
-        ax1.plot(ds[f"{fam}__entropy_nats"], ds[f"{fam}__mean_true_logp_possible"], marker + "-", ms=4, label=fam)
-    ax0.set_xlabel("diversity: fraction of unique samples")
-    ax0.set_ylabel("nonsense: samples impossible under the true source")
-    ax0.legend(fontsize=8)
-    ax1.set_xlabel("diversity: entropy of the sample distribution (nats)")
-    ax1.set_ylabel("quality: mean log p_true of possible samples")
-    ax1.legend(fontsize=8)
+    models = sorted({n.split("__")[0] for n in ds.arrays if n.endswith("__top_k__nonsense_rate")})
+    fig, axes = plt.subplots(2, len(models), figsize=(6 * len(models), 8), squeeze=False)
+    for c, model in enumerate(models):
+        ax0, ax1 = axes[0, c], axes[1, c]
+        for fam, marker in (("top_k", "o"), ("top_p", "s"), ("temperature", "^")):
+            x, y = ds[f"{model}__{fam}__fraction_unique"], ds[f"{model}__{fam}__nonsense_rate"]
+            ax0.plot(x, y, marker + "-", ms=4, label=fam)
+            for xi, yi, v in zip(x, y, ds[fam]):
+                ax0.annotate(f"{v:g}", (xi, yi), fontsize=6, xytext=(2, 2), textcoords="offset points")
+            ax1.plot(ds[f"{model}__{fam}__entropy_nats"], ds[f"{model}__{fam}__mean_true_logp_possible"],
+                     marker + "-", ms=4, label=fam)
+        ax0.set_title(f"sampling from the {model} model", fontsize=9)
+        ax0.set_xlabel("diversity: fraction of unique samples")
+        ax0.set_ylabel("nonsense: impossible under the true source")
+        ax0.legend(fontsize=8)
+        ax1.set_xlabel("diversity: entropy of the sample distribution (nats)")
+        ax1.set_ylabel("quality: mean log p_true of possible samples")
+        ax1.legend(fontsize=8)
     return _save(fig, folder, "tradeoff.png")
 
 

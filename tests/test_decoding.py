@@ -164,5 +164,6 @@ def test_quick_end_to_end(tmp_path):
     s = decoding.run(decoding.Config.quick(), tmp_path / "decoding")
     assert set(s["claims"]) == {"C9", "C10", "C11"}
     assert s["claims"]["C10"]["verdict"] == "confirmed"
-    assert s["search"]["viterbi_agrees_with_enumeration"] == "4/4"
+    assert s["search"]["source"]["viterbi_agrees_with_enumeration"] == "4/4"
+    assert set(s["tradeoff"]) == {"leaky", "gru"}
     assert len(s["figures"]) == 2
