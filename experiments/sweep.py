@@ -15,7 +15,7 @@ from jaxrnn import report
 from jaxrnn.cli import configure_runtime
 
 # In dependency order (a later experiment may reuse an earlier one's saved results).
-EXPERIMENTS = ("gradient_decay", "skip_connections", "spectral", "clipping", "decoding", "threshold_rnns")
+EXPERIMENTS = ("gradient_decay", "skip_connections", "spectral", "clipping", "teacher_forcing", "decoding", "threshold_rnns")
 
 
 def main(argv=None) -> int:

@@ -48,7 +48,7 @@ def _parse_value(kind, text: str, option: str):
                 raise ValueError(text)
             return text.lower() in ("true", "1", "yes")
         return kind(text)
-    except ValueError:
+    except (ValueError, TypeError):
         raise ConfigError(option, f"cannot read {text!r} as {getattr(kind, '__name__', kind)}") from None
 
 

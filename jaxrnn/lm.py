@@ -84,76 +84,127 @@ def schedule_eps(kind_id, k, c, eps_min, i):
 # Training
 # ---------------------------------------------------------------------------
 
-def sequence_nll(p: LMParams, tokens, length, eps, key):
-    """Summed -log p_model(y_t | inputs) over the first ``length`` ids of one sequence (L,), with the
-    input at step t being the true y_{t-1} with probability eps, else the model's own sample from its
-    distribution at step t-1 (no gradient through the sample). Returns (nll, number of ids)."""
+def feed_token(key, eps, true_token, model_token, forced):
+    """The next input: the true token with probability eps (always where ``forced``), else the model's."""
+    return jnp.where(forced | (jax.random.uniform(key) < eps), true_token, model_token)
+
+
+def sequence_nll(p: LMParams, tokens, length, eps, key, loss_mask=None, forced=None):
+    """Summed -log p_model(y_t | inputs) over one sequence (L,), and the number of scored ids.
+
+    The input at step t is BOS at t = 0; else the true y_{t-1} with probability eps (or always, where
+    ``forced[t-1]``: e.g. the given part of a seq2seq example), else the model's own sample from its
+    distribution at step t-1 (no gradient through the sample, as in Bengio et al. 2015). Scored
+    positions: ``loss_mask`` (default t < length)."""
     bos = p.emb.shape[0] - 1
+    steps = jnp.arange(tokens.shape[0])
+    loss_mask = steps < length if loss_mask is None else loss_mask
+    forced = jnp.zeros(tokens.shape[0], bool) if forced is None else forced
 
     def step(carry, yt):
-        h, prev_true, prev_model, key = carry
-        y, t = yt
+        h, prev_true, prev_model, prev_forced, key = carry
+        y, t, scored, force = yt
         key, k_coin, k_samp = jax.random.split(key, 3)
-        fed = jnp.where(t == 0, bos, jnp.where(jax.random.uniform(k_coin) < eps, prev_true, prev_model))
+        fed = jnp.where(t == 0, bos, feed_token(k_coin, eps, prev_true, prev_model, prev_forced))
         h = lm_transition(p, h, fed)
         logits = lm_logits(p, h)
-        nll = -jax.nn.log_softmax(logits)[y] * (t < length)
+        nll = -jax.nn.log_softmax(logits)[y] * scored
         own = lax.stop_gradient(jax.random.categorical(k_samp, logits))
-        return (h, y, own, key), nll
+        return (h, y, own, force, key), nll
 
     h0 = jnp.zeros(p.out.shape[1])
-    _, nll = lax.scan(step, (h0, jnp.int32(0), jnp.int32(0), key), (tokens, jnp.arange(tokens.shape[0])))
-    return nll.sum(), length.astype(jnp.float32)
+    init = (h0, jnp.int32(0), jnp.int32(0), jnp.bool_(True), key)
+    _, nll = lax.scan(step, init, (tokens, steps, loss_mask, forced))
+    return nll.sum(), jnp.sum(loss_mask).astype(jnp.float32)
+
+
+class Data(NamedTuple):
+    """A training batch: tokens (B, L), length (B,), loss_mask (B, L), forced (B, L) (next input always true)."""
+
+    tokens: jax.Array
+    length: jax.Array
+    loss_mask: jax.Array
+    forced: jax.Array
+
+
+def source_data(row, key, *, batch: int, max_len: int, vocab: int) -> Data:
+    """Fresh complete sequences from the row's source (pure sampling); every id scored, none forced."""
+    seqs = jax.vmap(lambda kk: _decode(lambda kq, lg: jax.random.categorical(kq, lg), S.source_logits,
+                                       S.source_transition, row["source"], S.source_state0(), kk, max_len, vocab))(
+        jax.random.split(key, batch))
+    steps = jnp.arange(max_len)[None, :]
+    return Data(seqs.tokens, seqs.length, steps < seqs.length[:, None], jnp.zeros((batch, max_len), bool))
+
+
+def reverse_data(row, key, *, batch: int, digits: int) -> Data:
+    """Reverse a digit string: ``d_1..d_m SEP d_m..d_1 EOS`` (ids: digits 0-9, SEP = 10, EOS = 11).
+    The given part (digits and SEP) is always fed true and not scored; the output part is scored."""
+    del row
+    d = jax.random.randint(key, (batch, digits), 0, 10)
+    tokens = jnp.concatenate([d, jnp.full((batch, 1), 10), d[:, ::-1], jnp.full((batch, 1), 11)], axis=1)
+    steps = jnp.arange(tokens.shape[1])[None, :]
+    scored = jnp.broadcast_to(steps > digits, tokens.shape)
+    forced = jnp.broadcast_to(steps < digits, tokens.shape)  # inputs after d_1..d_m, SEP: always true
+    return Data(tokens, jnp.full((batch,), tokens.shape[1]), scored, forced)
 
 
 class TrainOut(NamedTuple):
     params: LMParams
-    loss: jax.Array  # (steps // log_every,) per-token NLL (under the regime's own inputs)
+    loss: jax.Array  # (steps // log_every,) per-token NLL under the regime's own inputs
+    tf_loss: jax.Array  # (steps // log_every,) per-token NLL with teacher forcing (the comparable one)
 
 
-def train_lm(row, *, vocab: int, n: int, steps: int, batch: int, max_len: int, lr: float, log_every: int):
-    """Train one LM for one config row: {"source": Source, "kind", "k", "c", "eps_min", "seed"}.
-
-    Every update draws a fresh batch of complete sequences from the source (pure sampling)."""
-    src = row["source"]
+def train_lm(row, *, data_fn, vocab: int, n: int, steps: int, lr: float, log_every: int):
+    """Train one LM for one config row {"kind", "k", "c", "eps_min", "seed", ...data fields}."""
     k_init, k_data = jax.random.split(jax.random.key(row["seed"]))
     params = init_lm(k_init, vocab, n)
     opt = optax.adam(lr)
 
+    def batch_nll(pp, data, eps, key):
+        nll, count = jax.vmap(lambda t, l, m, f, kk: sequence_nll(pp, t, l, eps, kk, m, f))(
+            data.tokens, data.length, data.loss_mask, data.forced, jax.random.split(key, data.tokens.shape[0]))
+        return nll.sum() / count.sum()
+
     def update(carry, i):
         params, opt_state, key = carry
         key, k_seq, k_flip = jax.random.split(key, 3)
-        seqs = jax.vmap(lambda kk: _decode(lambda kq, lg: jax.random.categorical(kq, lg), S.source_logits,
-                                           S.source_transition, src, S.source_state0(), kk, max_len, vocab))(
-            jax.random.split(k_seq, batch))
+        data = data_fn(row, k_seq)
         eps = schedule_eps(row["kind"], row["k"], row["c"], row["eps_min"], i)
-
-        def loss_fn(pp):
-            nll, count = jax.vmap(lambda t, l, kk: sequence_nll(pp, t, l, eps, kk))(
-                seqs.tokens, seqs.length, jax.random.split(k_flip, batch))
-            return nll.sum() / count.sum()
-
-        loss, g = jax.value_and_grad(loss_fn)(params)
+        loss, g = jax.value_and_grad(batch_nll)(params, data, eps, k_flip)
+        tf_loss = batch_nll(params, data, 1.0, k_flip)
         u, opt_state = opt.update(g, opt_state, params)
-        return (optax.apply_updates(params, u), opt_state, key), loss
+        return (optax.apply_updates(params, u), opt_state, key), (loss, tf_loss)
 
-    (params, _, _), losses = lax.scan(update, (params, opt.init(params), k_data), jnp.arange(steps))
-    return TrainOut(params, losses.reshape(-1, log_every).mean(-1))
+    (params, _, _), (losses, tf_losses) = lax.scan(update, (params, opt.init(params), k_data), jnp.arange(steps))
+    return TrainOut(params, losses.reshape(-1, log_every).mean(-1), tf_losses.reshape(-1, log_every).mean(-1))
 
 
 @functools.cache
-def _compiled(vocab, n, steps, batch, max_len, lr, log_every):
-    fn = functools.partial(train_lm, vocab=vocab, n=n, steps=steps, batch=batch, max_len=max_len, lr=lr,
-                           log_every=log_every)
+def _compiled(data_fn, vocab, n, steps, lr, log_every):
+    fn = functools.partial(train_lm, data_fn=data_fn, vocab=vocab, n=n, steps=steps, lr=lr, log_every=log_every)
     return jax.jit(jax.vmap(fn))
 
 
-def train_many(rows: dict, *, vocab: int, n: int, steps: int, batch: int, max_len: int, lr: float,
-               log_every: int = 10) -> TrainOut:
-    """One jitted, vmapped training run over every row (regimes x seeds x sources)."""
+_DATA_FNS: dict = {}
+
+
+def _data_fn(kind: str, **kw):
+    key = (kind, tuple(sorted(kw.items())))
+    if key not in _DATA_FNS:
+        _DATA_FNS[key] = functools.partial(source_data if kind == "source" else reverse_data, **kw)
+    return _DATA_FNS[key]
+
+
+def train_many(rows: dict, *, vocab: int, n: int, steps: int, batch: int, max_len: int = 0, lr: float,
+               log_every: int = 10, task: str = "source", digits: int = 0) -> TrainOut:
+    """One jitted, vmapped training run over every row (regimes x seeds x sources).
+
+    task "source": fresh samples of each row's source; task "reverse": the digit-reversal task."""
     if steps % log_every:
         raise ValueError(f"steps ({steps}) must be a multiple of log_every ({log_every})")
-    return _compiled(vocab, n, steps, batch, max_len, float(lr), log_every)(rows)
+    data_fn = (_data_fn("source", batch=batch, max_len=max_len, vocab=vocab) if task == "source"
+               else _data_fn("reverse", batch=batch, digits=digits))
+    return _compiled(data_fn, vocab, n, steps, float(lr), log_every)(rows)
 
 
 def schedule_rows(schedules, seeds: int, source: S.Source | None = None, sources=None) -> dict:
@@ -163,8 +214,9 @@ def schedule_rows(schedules, seeds: int, source: S.Source | None = None, sources
     srcs = sources if sources is not None else [source]
     rows = [(SCHEDULES.index(kind), k, c, e, s, i) for i, src in enumerate(srcs)
             for (kind, k, c, e) in schedules for s in range(seeds)]
-    stacked = jax.tree.map(lambda *a: jnp.stack(a), *[srcs[r[5]] for r in rows])
-    return {"source": stacked, "kind": np.asarray([r[0] for r in rows], np.int32),
-            "k": np.asarray([r[1] for r in rows], np.float32), "c": np.asarray([r[2] for r in rows], np.float32),
-            "eps_min": np.asarray([r[3] for r in rows], np.float32),
-            "seed": np.asarray([r[4] for r in rows], np.int32)}
+    out = {"kind": np.asarray([r[0] for r in rows], np.int32), "k": np.asarray([r[1] for r in rows], np.float32),
+           "c": np.asarray([r[2] for r in rows], np.float32), "eps_min": np.asarray([r[3] for r in rows], np.float32),
+           "seed": np.asarray([r[4] for r in rows], np.int32)}
+    if srcs[0] is not None:
+        out["source"] = jax.tree.map(lambda *a: jnp.stack(a), *[srcs[r[5]] for r in rows])
+    return out
