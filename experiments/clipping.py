@@ -8,19 +8,18 @@ from __future__ import annotations
 import dataclasses
 import math
 import sys
-import time
 from pathlib import Path
 
 import jax
 
 from jaxrnn import clipping_study, plotting, results
-from jaxrnn.cli import ConfigError, main
+from jaxrnn.cli import ConfigError, ExperimentConfig, main
 
 NAME = "clipping"
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(ExperimentConfig):
     """Clipping by value vs by norm (optax): geometry, the cliff, and vmapped training grids."""
 
     # direction
@@ -57,10 +56,6 @@ class Config:
     seed: int = 0
 
     @classmethod
-    def default(cls) -> "Config":
-        return cls()
-
-    @classmethod
     def quick(cls) -> "Config":
         return cls(dims=(4, 64), n_grad_samples=8, grad_steps=32, n_tau=7, cliff_n=21, cliff_starts=((9.0, -5.0),),
                    cliff_lrs=(0.5,), cliff_taus=(0.1,), cliff_steps=20, n_hidden=8, length_addition=6,
@@ -77,9 +72,7 @@ class Config:
         for name in ("length_addition", "length_temporal"):
             if getattr(self, name) < 2:
                 raise ConfigError(name, f"sequence length L must be >= 2, got {getattr(self, name)}")
-        for name in ("n_hidden", "batch", "seeds", "n_eval", "n_grad_samples", "grad_steps", "cliff_steps"):
-            if getattr(self, name) < 1:
-                raise ConfigError(name, f"must be >= 1, got {getattr(self, name)}")
+        self.require_at_least(1, "n_hidden", "batch", "seeds", "n_eval", "n_grad_samples", "grad_steps", "cliff_steps")
         if self.steps % self.chunk or self.chunk % self.log_every:
             raise ConfigError("steps", "steps must be a multiple of --chunk, and --chunk of --log-every")
         if not self.lrs or min(self.lrs + self.cliff_lrs) <= 0:
@@ -89,11 +82,8 @@ class Config:
 
 
 def run(config: Config, outdir: Path) -> dict:
-    config.validate()
-    started = time.time()
-    data, summary = clipping_study.study(config, key=jax.random.key(config.seed))
-    return results.save(outdir, name=NAME, config=config, data=data, summary=summary,
-                        figures=plotting.clipping_figures, started=started)
+    return results.run_study(NAME, config, outdir, clipping_study.study, plotting.clipping_figures,
+                             key=jax.random.key(config.seed))
 
 
 if __name__ == "__main__":

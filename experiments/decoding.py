@@ -7,20 +7,19 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-import time
 from pathlib import Path
 
 import jax
 
 from jaxrnn import decoding_study, plotting, results
-from jaxrnn.cli import ConfigError, main
+from jaxrnn.cli import ConfigError, ExperimentConfig, main
 from jaxrnn.decoding import MAX_ENUMERATED
 
 NAME = "decoding"
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(ExperimentConfig):
     """Random sources with exact probabilities: search error vs beam width, sampler trade-offs."""
 
     n_sources: int = 32
@@ -44,18 +43,12 @@ class Config:
     seed: int = 0
 
     @classmethod
-    def default(cls) -> "Config":
-        return cls()
-
-    @classmethod
     def quick(cls) -> "Config":
         return cls(n_sources=4, max_len=5, beam_widths=(1, 2, 4, 36), n_samples=64, sample_len=12,
                    top_ps=(0.3, 0.9, 1.0), temperatures=(0.0, 0.5, 1.0), gru_sources=2, gru_hidden=8, gru_steps=40)
 
     def validate(self) -> None:
-        for name in ("n_sources", "n_states", "n_samples"):
-            if getattr(self, name) < 1:
-                raise ConfigError(name, f"must be >= 1, got {getattr(self, name)}")
+        self.require_at_least(1, "n_sources", "n_states", "n_samples")
         if self.vocab < 2:
             raise ConfigError("vocab", f"need at least 2 tokens, got {self.vocab}")
         if self.max_len < 1:
@@ -86,11 +79,8 @@ class Config:
 
 
 def run(config: Config, outdir: Path) -> dict:
-    config.validate()
-    started = time.time()
-    data, summary = decoding_study.study(config, key=jax.random.key(config.seed))
-    return results.save(outdir, name=NAME, config=config, data=data, summary=summary,
-                        figures=plotting.decoding_figures, started=started)
+    return results.run_study(NAME, config, outdir, decoding_study.study, plotting.decoding_figures,
+                             key=jax.random.key(config.seed))
 
 
 if __name__ == "__main__":

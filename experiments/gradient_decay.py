@@ -8,21 +8,20 @@ from __future__ import annotations
 import dataclasses
 import math
 import sys
-import time
 from pathlib import Path
 
 import jax
 
 from jaxrnn import decay, plotting, results
 from jaxrnn.cells import ACTIVATIONS
-from jaxrnn.cli import ConfigError, main
+from jaxrnn.cli import ConfigError, ExperimentConfig, main
 
 NAME = "gradient_decay"
 INPUTS = ("noise", "zero")
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(ExperimentConfig):
     """Scalar RNN h_{t+1} = act(u x_{t+1} + w h_t + b): |dh_T/dh_0| over w, T, b and h0."""
 
     activations: tuple[str, ...] = ACTIVATIONS
@@ -43,10 +42,6 @@ class Config:
     n_check: int = 16
     input_seed: int = 0
     chunk_size: int = 16384
-
-    @classmethod
-    def default(cls) -> "Config":
-        return cls()
 
     @classmethod
     def quick(cls) -> "Config":
@@ -89,12 +84,8 @@ class Config:
 
 def run(config: Config, outdir: Path) -> dict:
     """Compute every sweep, save results/<name>/ atomically, return the summary."""
-    config.validate()
-    started = time.time()
-    key = jax.random.key(config.input_seed)
-    data, summary = decay.study(config, INPUTS, key=key, chunk_size=config.chunk_size)
-    return results.save(outdir, name=NAME, config=config, data=data, summary=summary,
-                        figures=plotting.gradient_decay_figures, started=started)
+    return results.run_study(NAME, config, outdir, decay.study, plotting.gradient_decay_figures, input_names=INPUTS,
+                             key=jax.random.key(config.input_seed), chunk_size=config.chunk_size)
 
 
 if __name__ == "__main__":

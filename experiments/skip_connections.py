@@ -8,20 +8,19 @@ from __future__ import annotations
 import dataclasses
 import math
 import sys
-import time
 from pathlib import Path
 
 import jax
 
 from jaxrnn import plotting, results, skip_study
 from jaxrnn.cells import ACTIVATIONS
-from jaxrnn.cli import ConfigError, main
+from jaxrnn.cli import ConfigError, ExperimentConfig, main
 
 NAME = "skip_connections"
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(ExperimentConfig):
     """Skip-connection RNN: |dh_T/dh_0| over (w, m), (m, T), and at equal total weight w + m."""
 
     activations: tuple[str, ...] = ACTIVATIONS
@@ -44,10 +43,6 @@ class Config:
     check_length: int = 200
     input_seed: int = 0
     chunk_size: int = 16384
-
-    @classmethod
-    def default(cls) -> "Config":
-        return cls()
 
     @classmethod
     def quick(cls) -> "Config":
@@ -82,11 +77,8 @@ class Config:
 
 
 def run(config: Config, outdir: Path) -> dict:
-    config.validate()
-    started = time.time()
-    data, summary = skip_study.study(config, key=jax.random.key(config.input_seed))
-    return results.save(outdir, name=NAME, config=config, data=data, summary=summary,
-                        figures=plotting.skip_figures, started=started)
+    return results.run_study(NAME, config, outdir, skip_study.study, plotting.skip_figures,
+                             key=jax.random.key(config.input_seed))
 
 
 if __name__ == "__main__":

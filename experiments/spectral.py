@@ -7,20 +7,19 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-import time
 from pathlib import Path
 
 import jax
 
 from jaxrnn import plotting, results, spectral_study
 from jaxrnn.cells import ACTIVATIONS
-from jaxrnn.cli import ConfigError, main
+from jaxrnn.cli import ConfigError, ExperimentConfig, main
 
 NAME = "spectral"
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(ExperimentConfig):
     """Vector RNN h' = act(W h + U x + b): Jacobian-product norms and Lyapunov spectra over lambda_1(W) x T."""
 
     activations: tuple[str, ...] = ("tanh", "sigmoid")
@@ -37,19 +36,13 @@ class Config:
     chunk_size: int = 256
 
     @classmethod
-    def default(cls) -> "Config":
-        return cls()
-
-    @classmethod
     def quick(cls) -> "Config":
         return cls(n_hidden=8, n_lambda=9, seeds=2, seeds_gated=2, t_max=60, read_every=10, chunk_size=64)
 
     def validate(self) -> None:
         if not self.activations or any(a not in ACTIVATIONS for a in self.activations):
             raise ConfigError("activations", f"choose from {', '.join(ACTIVATIONS)}, got {self.activations}")
-        for name in ("n_hidden", "n_inputs", "seeds", "seeds_gated", "read_every", "chunk_size"):
-            if getattr(self, name) < 1:
-                raise ConfigError(name, f"must be >= 1, got {getattr(self, name)}")
+        self.require_at_least(1, "n_hidden", "n_inputs", "seeds", "seeds_gated", "read_every", "chunk_size")
         if self.n_lambda < 2:
             raise ConfigError("n_lambda", f"need at least 2 grid points, got {self.n_lambda}")
         if not 0 < self.lambda_min < self.lambda_max < float("inf"):
@@ -60,11 +53,8 @@ class Config:
 
 
 def run(config: Config, outdir: Path) -> dict:
-    config.validate()
-    started = time.time()
-    data, summary = spectral_study.study(config, key=jax.random.key(config.input_seed))
-    return results.save(outdir, name=NAME, config=config, data=data, summary=summary,
-                        figures=plotting.spectral_figures, started=started)
+    return results.run_study(NAME, config, outdir, spectral_study.study, plotting.spectral_figures,
+                             key=jax.random.key(config.input_seed))
 
 
 if __name__ == "__main__":

@@ -7,20 +7,19 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-import time
 from pathlib import Path
 
 import jax
 
 from jaxrnn import lm, plotting, results, tf_study
-from jaxrnn.cli import ConfigError, main
+from jaxrnn.cli import ConfigError, ExperimentConfig, main
 from jaxrnn.decoding import MAX_ENUMERATED
 
 NAME = "teacher_forcing"
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(ExperimentConfig):
     """GRU LMs trained with teacher forcing, free running and scheduled sampling on a known source."""
 
     n_states: int = 4
@@ -46,10 +45,6 @@ class Config:
     seed: int = 0
 
     @classmethod
-    def default(cls) -> "Config":
-        return cls()
-
-    @classmethod
     def quick(cls) -> "Config":
         return cls(seeds=2, widths=(8,), steps=40, batch=8, sample_len=10, n_eval=64, enum_len=4, digits=3,
                    reverse_width=8, reverse_steps=40,
@@ -66,9 +61,7 @@ class Config:
                 lm.check_schedule(kind, k, c, e)
             except ValueError as err:
                 raise ConfigError("schedules", str(err)) from None
-        for name in ("seeds", "steps", "batch", "n_eval", "digits", "reverse_steps", "n_states"):
-            if getattr(self, name) < 1:
-                raise ConfigError(name, f"must be >= 1, got {getattr(self, name)}")
+        self.require_at_least(1, "seeds", "steps", "batch", "n_eval", "digits", "reverse_steps", "n_states")
         if self.vocab < 2:
             raise ConfigError("vocab", f"need at least 2 tokens, got {self.vocab}")
         if not self.widths or min(self.widths) < 1:
@@ -82,11 +75,8 @@ class Config:
 
 
 def run(config: Config, outdir: Path) -> dict:
-    config.validate()
-    started = time.time()
-    data, summary = tf_study.study(config, key=jax.random.key(config.seed))
-    return results.save(outdir, name=NAME, config=config, data=data, summary=summary,
-                        figures=plotting.teacher_forcing_figures, started=started)
+    return results.run_study(NAME, config, outdir, tf_study.study, plotting.teacher_forcing_figures,
+                             key=jax.random.key(config.seed))
 
 
 if __name__ == "__main__":

@@ -7,20 +7,19 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-import time
 from pathlib import Path
 
 import jax
 
 from jaxrnn import plotting, results, threshold_study
-from jaxrnn.cli import ConfigError, main
+from jaxrnn.cli import ConfigError, ExperimentConfig, main
 from jaxrnn.threshold import MAX_SEQUENCES
 
 NAME = "threshold_rnns"
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(ExperimentConfig):
     """Threshold RNNs: the seed's designs and two classic ones, proved, stress-tested and learned."""
 
     exhaustive_length_1: int = 20  # designs with 1 input bit per step: 2^20 sequences
@@ -40,10 +39,6 @@ class Config:
     seed: int = 0
 
     @classmethod
-    def default(cls) -> "Config":
-        return cls()
-
-    @classmethod
     def quick(cls) -> "Config":
         return cls(exhaustive_length_1=10, exhaustive_length_2=5, perturb_samples=128, mutation_n=9,
                    learn_seeds=8, learn_steps=200, tau_starts=(1.0, 1.0), tau_ends=(1.0, 0.1), train_length_1=6,
@@ -60,9 +55,7 @@ class Config:
                                         f"(memory and time); the proof covers every length anyway")
         if not self.perturb_scales or min(self.perturb_scales) <= 0:
             raise ConfigError("perturb_scales", f"need positive multiples of the margin, got {self.perturb_scales}")
-        for name in ("perturb_samples", "learn_seeds", "learn_steps"):
-            if getattr(self, name) < 1:
-                raise ConfigError(name, f"must be >= 1, got {getattr(self, name)}")
+        self.require_at_least(1, "perturb_samples", "learn_seeds", "learn_steps")
         if self.mutation_n < 2 or not self.mutation_min < self.mutation_max:
             raise ConfigError("mutation_n", "need >= 2 values and --mutation-min < --mutation-max")
         if len(self.tau_starts) != len(self.tau_ends) or not self.tau_starts:
@@ -74,11 +67,8 @@ class Config:
 
 
 def run(config: Config, outdir: Path) -> dict:
-    config.validate()
-    started = time.time()
-    data, summary = threshold_study.study(config, key=jax.random.key(config.seed))
-    return results.save(outdir, name=NAME, config=config, data=data, summary=summary,
-                        figures=plotting.threshold_figures, started=started)
+    return results.run_study(NAME, config, outdir, threshold_study.study, plotting.threshold_figures,
+                             key=jax.random.key(config.seed))
 
 
 if __name__ == "__main__":

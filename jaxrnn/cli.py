@@ -23,6 +23,19 @@ class ConfigError(ValueError):
         super().__init__(f"--{option.replace('_', '-')}: {message}")
 
 
+class ExperimentConfig:
+    """Mixin for experiment configs (frozen dataclasses): ``default()`` and one-line validation helpers."""
+
+    @classmethod
+    def default(cls):
+        return cls()
+
+    def require_at_least(self, minimum, *names) -> None:
+        for name in names:
+            if getattr(self, name) < minimum:
+                raise ConfigError(name, f"must be >= {minimum}, got {getattr(self, name)}")
+
+
 def configure_runtime() -> None:
     """Settings every entry point applies before JAX starts its backend (the compilation cache)."""
     enable_compilation_cache()

@@ -172,3 +172,11 @@ def save(outdir: Path, *, name: str, config, data: Dataset, summary: dict, figur
             "wall_time_s": round(finished - started, 3),
         })
     return summary
+
+
+def run_study(name: str, config, outdir: Path, study, figures, **study_kwargs) -> dict:
+    """Validate, run ``study(config, **study_kwargs) -> (Dataset, summary)``, save atomically."""
+    config.validate()
+    started = time.time()
+    data, summary = study(config, **study_kwargs)
+    return save(outdir, name=name, config=config, data=data, summary=summary, figures=figures, started=started)
