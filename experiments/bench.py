@@ -2,8 +2,8 @@
 
     python -m experiments.bench [--outdir results/bench] [--quick]
 
-Writes ``gradient_decay.json``, ``jacobian_products.json`` and ``decoding.json`` (``*_<platform>.json``
-off the CPU) and
+Writes ``gradient_decay.json``, ``jacobian_products.json``, ``decoding.json`` and ``training_grid.json``
+(``*_<platform>.json`` off the CPU) and
 ``wall_times.json`` (read from each ``results/<experiment>/config.json``).
 """
 
@@ -51,11 +51,15 @@ def main(argv=None) -> int:
     dec_size = dict(batch=8, max_len=8, enum_len=4, repeats=1) if args.quick else {}
     decode = bench.decoding(key=jax.random.key(0), **dec_size)
     decode["environment"] = report["environment"]
+    train_size = dict(n_models=4, n_hidden=4, batch=4, length=4, steps=10, repeats=1) if args.quick else {}
+    training = bench.training_grid(key=jax.random.key(0), **train_size)
+    training["environment"] = report["environment"]
     platform = jax.devices()[0].platform
     name = "gradient_decay.json" if platform == "cpu" else f"gradient_decay_{platform}.json"
     write_json(args.outdir / name, report)
     write_json(args.outdir / name.replace("gradient_decay", "jacobian_products"), jac)
     write_json(args.outdir / name.replace("gradient_decay", "decoding"), decode)
+    write_json(args.outdir / name.replace("gradient_decay", "training_grid"), training)
     write_json(args.outdir / "wall_times.json", wall_times(args.results))
     r = report["ratios"]
     print(f"gradient_decay sweep: {report['configs']:,} configs x {report['steps']} steps; "
@@ -64,6 +68,9 @@ def main(argv=None) -> int:
     print(f"Jacobian products (n = {jac['n_hidden']}, QR every step): {jac['config_steps_per_s']:,.0f} config-steps/s")
     print("decoding tokens/s: " + ", ".join(f"{k} {v:,.0f}" for k, v in decode["tokens_per_s"].items())
           + f"; exact enumeration {decode['exact_enumeration']['sequences_per_s']:,.0f} sequences/s")
+    print(f"training grid: {training['models']} models vmapped {training['vmapped_model_steps_per_s']:,.0f} vs one "
+          f"after another {training['sequential_model_steps_per_s']:,.0f} model-steps/s "
+          f"(ratio {training['throughput_ratio']:.2f}x)")
     return 0
 
 

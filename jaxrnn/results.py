@@ -152,7 +152,8 @@ def staged(outdir: Path):
         shutil.rmtree(old, ignore_errors=True)
 
 
-def save(outdir: Path, *, name: str, config, data: Dataset, summary: dict, figures, started: float) -> dict:
+def save(outdir: Path, *, name: str, config, data: Dataset, summary: dict, figures, started: float,
+         arrays: dict | None = None) -> dict:
     """Write one experiment's results atomically; return the summary as saved (with its figure names).
 
     ``figures(stage_dir) -> [png names]`` draws from the staged data.npz and summary.json only. The wall
@@ -160,6 +161,9 @@ def save(outdir: Path, *, name: str, config, data: Dataset, summary: dict, figur
     """
     with staged(outdir) as stage:
         data.save(stage / "data.npz")
+        for file_name, content in (arrays or {}).items():  # extra outputs, e.g. trained parameters
+            with open(stage / file_name, "wb") as f:
+                np.savez_compressed(f, **content)
         write_json(stage / "summary.json", summary)  # figures may read it too
         summary = dict(summary, figures=list(figures(stage)))
         finished = time.time()
@@ -175,8 +179,10 @@ def save(outdir: Path, *, name: str, config, data: Dataset, summary: dict, figur
 
 
 def run_study(name: str, config, outdir: Path, study, figures, **study_kwargs) -> dict:
-    """Validate, run ``study(config, **study_kwargs) -> (Dataset, summary)``, save atomically."""
+    """Validate, run ``study(config, **study_kwargs) -> (Dataset, summary[, {file: arrays}])``, save atomically."""
     config.validate()
     started = time.time()
-    data, summary = study(config, **study_kwargs)
-    return save(outdir, name=name, config=config, data=data, summary=summary, figures=figures, started=started)
+    out = study(config, **study_kwargs)
+    data, summary, arrays = out if len(out) == 3 else (*out, None)
+    return save(outdir, name=name, config=config, data=data, summary=summary, figures=figures, started=started,
+                arrays=arrays)

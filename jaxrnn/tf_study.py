@@ -117,6 +117,7 @@ def study(cfg, *, key):
     rows = lm.schedule_rows(schedules, cfg.seeds, source=src)
     shape = (len(schedules), cfg.seeds)
     losses, tf_losses, kl_a, kl_b, n_a, n_b, mc, mc_se, imp, exact = ([] for _ in range(10))
+    saved = {}  # trained parameters, reusable without retraining (params.npz)
     for width in cfg.widths:
         out = lm.train_many(rows, vocab=cfg.vocab, n=width, steps=cfg.steps, batch=cfg.batch, max_len=cfg.sample_len,
                             lr=cfg.lr, log_every=cfg.log_every)
@@ -133,6 +134,9 @@ def study(cfg, *, key):
         mc_se.append(se.reshape(shape))
         imp.append(im.reshape(shape))
         params = [jax.tree.map(lambda x: x[i], out.params) for i in range(len(rows["seed"]))]
+        flat, _ = jax.tree_util.tree_flatten_with_path(out.params)
+        saved.update({f"width{width}/" + jax.tree_util.keystr(path): np.asarray(leaf).reshape(shape + leaf.shape[1:])
+                      for path, leaf in flat})
         exact.append(np.asarray([exact_sequence_kl(p, src, cfg.enum_len, cfg.vocab) for p in params]).reshape(
             shape + (2,)))
     dims = ("width", "regime", "seed")
@@ -160,7 +164,8 @@ def study(cfg, *, key):
            np.asarray(acc[1]).mean(axis=1).reshape(shape + (-1,)))
     summary = summarize(ds, cfg)
     summary["claims"] = claims(summary, cfg)
-    return ds, summary
+    summary["params_file"] = "params.npz: width<n>/<LMParams field>, leading axes (regime, seed); source seed in config"
+    return ds, summary, {"params.npz": saved}
 
 
 def summarize(ds: Dataset, cfg) -> dict:

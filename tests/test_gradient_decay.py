@@ -128,3 +128,4 @@ def test_bench_plumbing(tmp_path):
     assert json.loads((tmp_path / "jacobian_products.json").read_text())["config_steps_per_s"] > 0
     assert set(json.loads((tmp_path / "decoding.json").read_text())["tokens_per_s"]) == {
         "greedy", "beam_k4", "beam_k16", "top_p_0.9"}
+    assert json.loads((tmp_path / "training_grid.json").read_text())["throughput_ratio"] > 0

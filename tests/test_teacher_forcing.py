@@ -87,3 +87,6 @@ def test_quick_end_to_end(tmp_path):
         for r in w.values():
             assert 0 < r["covered_mass"] <= 1 + 1e-6 and np.isfinite(r["seq_kl_mc"])
     assert len(s["figures"]) == 3
+    with np.load(tmp_path / "teacher_forcing" / "params.npz") as z:  # reusable trained models
+        assert any(k.startswith("width8/") for k in z.files)
+        assert all(z[k].shape[:2] == (3, 2) for k in z.files)  # (regime, seed)
