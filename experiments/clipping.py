@@ -55,6 +55,14 @@ class Config(ExperimentConfig):
     n_eval: int = 1000
     seed: int = 0
 
+    PRESETS = ("paper",)
+
+    @classmethod
+    def paper(cls) -> "Config":
+        """Pascanu et al.'s lengths (for a GPU): the tasks at L = 100, longer training, wider grids."""
+        return cls(length_addition=100, length_temporal=100, steps=20000, chunk=1000, radii=(0.9, 1.5, 3.0),
+                   lrs=(1e-3, 3e-3, 1e-2), seeds=8, n_hidden=50)
+
     @classmethod
     def quick(cls) -> "Config":
         return cls(dims=(4, 64), n_grad_samples=8, grad_steps=32, n_tau=7, cliff_n=21, cliff_starts=((9.0, -5.0),),

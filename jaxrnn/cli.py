@@ -66,16 +66,21 @@ def _parse_value(kind, text: str, option: str):
 
 
 def parse_config(config_cls, argv, prog: str):
-    """(config, outdir) from argv: ``--quick`` picks the quick config, other flags override fields."""
+    """(config, outdir) from argv: ``--quick`` (or ``--preset NAME``, a classmethod listed in the config's
+    ``PRESETS``) picks the base config; other flags override its fields."""
     parser = argparse.ArgumentParser(prog=prog, description=(config_cls.__doc__ or "").strip().split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="the tiny config used by the tests")
+    presets = tuple(getattr(config_cls, "PRESETS", ()))
+    if presets:
+        parser.add_argument("--preset", choices=presets, default=None, help="a named config (other flags override it)")
     parser.add_argument("--outdir", type=Path, default=None, help="output folder (default results/<name>)")
     hints = typing.get_type_hints(config_cls)
     for field in dataclasses.fields(config_cls):
         parser.add_argument(f"--{field.name.replace('_', '-')}", dest=field.name, default=None, metavar="VALUE",
                             help=f"(default {field.default!r})")
     args = parser.parse_args(argv)
-    base = config_cls.quick() if args.quick else config_cls.default()
+    preset = getattr(args, "preset", None)
+    base = config_cls.quick() if args.quick else getattr(config_cls, preset)() if preset else config_cls.default()
     overrides = {f.name: _parse_value(hints[f.name], getattr(args, f.name), f.name)
                  for f in dataclasses.fields(config_cls) if getattr(args, f.name) is not None}
     config = dataclasses.replace(base, **overrides)

@@ -39,3 +39,12 @@ def test_entry_point_reports_bad_input_in_one_line(tmp_path):
     assert out.stderr.strip().splitlines() == [
         "python -m experiments.gradient_decay: error: --t-max: sequence length must be >= 1, got 0"]
     assert not (tmp_path / "o").exists()
+
+
+def test_preset_and_overrides():
+    from experiments import clipping
+    from jaxrnn.cli import parse_config
+    cfg, _ = parse_config(clipping.Config, ["--preset", "paper", "--seeds", "2"], "prog")
+    assert cfg.length_addition == 100 and cfg.seeds == 2
+    cfg, _ = parse_config(clipping.Config, ["--thresholds", "0.5,2"], "prog")
+    assert cfg.thresholds == (0.5, 2.0) and cfg.length_addition == clipping.Config().length_addition
