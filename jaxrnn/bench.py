@@ -11,7 +11,7 @@ import time
 import jax
 import numpy as np
 
-from jaxrnn.decay import ROW_FNS, xs_table
+from jaxrnn.decay import ROW_FNS, check_lengths, xs_table
 from jaxrnn.sweep import grid, map_configs
 
 
@@ -40,7 +40,7 @@ def gradient_decay(n_w: int = 256, n_b: int = 256, t_max: int = 512, n_read: int
     rows = {"w": g["w"].astype(np.float32), "b": g["b"].astype(np.float32), "u": np.ones(n, np.float32),
             "h0": np.full(n, 0.5, np.float32), "input": np.zeros(n, np.int32)}
     xs = xs_table(("noise",), t_max, key=key, dtype=np.float32)
-    read = np.unique(np.round(np.geomspace(1, t_max, n_read)).astype(np.int32)) - 1
+    read = (check_lengths(t_max, n_read) - 1).astype(np.int32)
     runs = {
         "closed_form_log_space": lambda: map_configs(ROW_FNS["log_grad_row"]["sigmoid"], rows, (xs, read),
                                                      chunk_size=chunk_size, progress=False),

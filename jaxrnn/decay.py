@@ -114,8 +114,12 @@ LN10 = float(np.log(10.0))
 
 
 def check_lengths(t_max: int, n: int) -> np.ndarray:
-    """Up to n log-spaced lengths in 1..t_max (always including 1 and t_max)."""
-    return np.unique(np.round(np.geomspace(1, t_max, n)).astype(int))
+    """min(n, t_max) distinct, roughly log-spaced lengths in 1..t_max, always including 1 and t_max."""
+    n = min(n, t_max)
+    m = n
+    while len(u := np.unique(np.round(np.geomspace(1, t_max, m)).astype(int))) < n:
+        m += 1  # rounding merges short lengths: ask for more points until n distinct ones exist
+    return u[np.round(np.linspace(0, len(u) - 1, n)).astype(int)]
 
 
 def plot_lengths(t_max: int) -> np.ndarray:

@@ -129,3 +129,11 @@ def test_bench_plumbing(tmp_path):
     assert set(json.loads((tmp_path / "decoding.json").read_text())["tokens_per_s"]) == {
         "greedy", "beam_k4", "beam_k16", "top_p_0.9"}
     assert json.loads((tmp_path / "training_grid.json").read_text())["throughput_ratio"] > 0
+
+
+def test_check_lengths_are_distinct_and_cover_the_range():
+    from jaxrnn.decay import check_lengths
+    for t_max, n in ((512, 16), (1000, 16), (120, 6), (5, 16)):
+        c = check_lengths(t_max, n)
+        assert len(c) == min(n, t_max) and len(set(c.tolist())) == len(c)
+        assert c[0] == 1 and c[-1] == t_max and np.all(np.diff(c) > 0)
