@@ -93,8 +93,8 @@ def map_configs(fn: Callable, configs, shared=(), *, chunk_size: int = 16384, de
     bar = tqdm(total=n_chunks, desc=desc, disable=disable, leave=False)
     for i in range(n_chunks):
         part = jax.tree.map(lambda a: a[i * chunk:(i + 1) * chunk], configs)
-        # One chunk in flight at a time: two concurrent executions on the CPU backend were seen to
-        # deadlock (in a QR/SVD-heavy sweep); fetching each chunk before the next costs little.
+        # One chunk in flight at a time: device memory holds one chunk, and fetching each chunk
+        # before dispatching the next costs little next to the chunk itself.
         out = jax.tree.map(np.asarray, batched(jax.device_put(part, rows), *shared))
         outputs.append(out if host_fn is None else host_fn(out))
         bar.update()
