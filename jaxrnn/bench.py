@@ -29,11 +29,12 @@ def best_time(fn, repeats: int = 3) -> tuple[float, float]:
 
 
 def gradient_decay(n_w: int = 256, n_b: int = 256, t_max: int = 512, n_read: int = 16, chunk_size: int = 8192,
-                   repeats: int = 3, *, key) -> dict:
+                   repeats: int = 9, *, key) -> dict:
     """The gradient-decay sweep vs reverse-mode ``jax.grad`` per length vs the forward simulation alone.
 
     Grid: n_w x n_b (w, b) configs, sigmoid, h0 = 1/2, x ~ N(0, 1), t_max steps, n_read
-    lengths read off (log-spaced). All three use ``map_configs`` with the same chunks.
+    lengths read off (log-spaced). All three use ``map_configs`` with the same chunks. Runs take
+    0.02-2 s, so each is the best of ``repeats`` (a shared 2-core machine is noisy at that scale).
     """
     g = grid(w=np.linspace(-12, 12, n_w), b=np.linspace(-6, 6, n_b))
     n = len(g["w"])
