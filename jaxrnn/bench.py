@@ -12,7 +12,7 @@ import jax
 import numpy as np
 
 from jaxrnn.decay import ROW_FNS, check_lengths, xs_table
-from jaxrnn.sweep import grid, map_configs
+from jaxrnn.sweep import grid, map_configs, stable_partial, stack_trees
 
 
 def best_time(fn, repeats: int = 3) -> tuple[float, float]:
@@ -81,7 +81,7 @@ def jacobian_products(n_hidden: int = 32, n_configs: int = 256, t_max: int = 500
     rows = {"W": np.stack([spectral_study.recurrent_matrix(i, n_hidden, lam, kinds[i % 2])
                            for i, lam in enumerate(np.geomspace(0.1, 8, n_configs))]),
             "seed": np.arange(n_configs, dtype=np.int32)}
-    fn = spectral_study._row_fn(spectral_study._vector_row, act="tanh")
+    fn = stable_partial(spectral_study._vector_row, act="tanh")
     first, best = best_time(lambda: map_configs(fn, rows, (xs, read), chunk_size=chunk_size, progress=False,
                                                 host_fn=lambda o: jacobians.log_spectral_norm(o[0], o[1])), repeats)
     return {"n_hidden": n_hidden, "configs": n_configs, "steps": t_max, "first_call_s": round(first, 4),
@@ -95,7 +95,7 @@ def decoding(batch: int = 256, max_len: int = 32, vocab: int = 5, enum_len: int 
     from jaxrnn import sources as S
 
     srcs = [S.random_source(k, 4, vocab) for k in jax.random.split(key, batch)]
-    batch_src = jax.tree.map(lambda *a: jax.numpy.stack(a), *srcs)
+    batch_src = stack_trees(srcs)
     s0 = jax.numpy.zeros(batch, jax.numpy.int32)
     keys = jax.random.split(key, batch)
     L, T = S.source_logits, S.source_transition

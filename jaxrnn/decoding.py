@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from jaxrnn.sweep import map_configs
+from jaxrnn.sweep import map_configs, stable_partial
 
 NEG_INF = -jnp.inf
 
@@ -229,7 +229,6 @@ def _score_row(row, params, state0, *, logits_fn, transition_fn, max_len, eos_id
     return tokens, jnp.sum(lps)
 
 
-_EXACT_FNS: dict = {}
 MAX_ENUMERATED = 1 << 24
 
 
@@ -245,11 +244,9 @@ def enumerate_sequences(logits_fn, transition_fn, params, state0, *, max_len: in
         raise ValueError(f"max_len {max_len}: {total:,} sequences exceed the enumeration limit 2^24")
     ns = np.concatenate([np.full((vocab - 1) ** n, n) for n in range(max_len)]).astype(np.int32)
     idx = np.concatenate([np.arange((vocab - 1) ** n) for n in range(max_len)]).astype(np.int32)
-    key = (logits_fn, transition_fn, max_len, eos_id, vocab)
-    if key not in _EXACT_FNS:  # one function object per model and shape: compiled once
-        _EXACT_FNS[key] = functools.partial(_score_row, logits_fn=logits_fn, transition_fn=transition_fn,
-                                            max_len=max_len, eos_id=eos_id, vocab=vocab)
-    tokens, score = map_configs(_EXACT_FNS[key], {"n": ns, "index": idx}, (params, state0), chunk_size=chunk_size)
+    fn = stable_partial(_score_row, logits_fn=logits_fn, transition_fn=transition_fn, max_len=max_len, eos_id=eos_id,
+                        vocab=vocab)
+    tokens, score = map_configs(fn, {"n": ns, "index": idx}, (params, state0), chunk_size=chunk_size)
     return tokens, ns + 1, score
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from jaxrnn import decoding as dec
 from jaxrnn import lm
 from jaxrnn import sources as src_lib
 from jaxrnn.results import Dataset
+from jaxrnn.sweep import stack_trees
 
 LOGITS, STEP = src_lib.source_logits, src_lib.source_transition
 
@@ -26,9 +26,6 @@ def make_sources(cfg, key) -> list[src_lib.Source]:
     return [src_lib.random_source(k, cfg.n_states, cfg.vocab, forbidden=cfg.forbidden, eos=cfg.eos)
             for k in jax.random.split(key, cfg.n_sources)]
 
-
-def _stack(sources):
-    return jax.tree.map(lambda *a: jnp.stack(a), *sources)
 
 
 class Model(NamedTuple):
@@ -60,8 +57,8 @@ def search_study(cfg, model: Model) -> tuple[dict, dict]:
     """C9: beam search vs exact search, for every beam width, without and with a length penalty."""
     ids = cfg.vocab + 1
     n = len(model.params)
-    batch = _stack(model.params)
-    state0 = _stack(model.state0)
+    batch = stack_trees(model.params)
+    state0 = stack_trees(model.state0)
     exact, viterbi_agree = {}, 0
     for alpha in cfg.length_penalties:
         rows = [dec.exact_best_sequence(model.logits_fn, model.transition_fn, p, s0, max_len=cfg.max_len,

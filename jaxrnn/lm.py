@@ -20,6 +20,7 @@ from jax import lax
 from jaxrnn import sources as S
 from jaxrnn.cells import GRUParams, gru_cell
 from jaxrnn.decoding import _decode
+from jaxrnn.sweep import stable_partial, stack_trees
 
 SCHEDULES = ("constant", "linear", "exponential", "inverse_sigmoid")
 
@@ -185,16 +186,6 @@ def _compiled(data_fn, vocab, n, steps, lr, log_every):
     return jax.jit(jax.vmap(fn))
 
 
-_DATA_FNS: dict = {}
-
-
-def _data_fn(kind: str, **kw):
-    key = (kind, tuple(sorted(kw.items())))
-    if key not in _DATA_FNS:
-        _DATA_FNS[key] = functools.partial(source_data if kind == "source" else reverse_data, **kw)
-    return _DATA_FNS[key]
-
-
 def train_many(rows: dict, *, vocab: int, n: int, steps: int, batch: int, max_len: int = 0, lr: float,
                log_every: int = 10, task: str = "source", digits: int = 0) -> TrainOut:
     """One jitted, vmapped training run over every row (regimes x seeds x sources).
@@ -202,8 +193,8 @@ def train_many(rows: dict, *, vocab: int, n: int, steps: int, batch: int, max_le
     task "source": fresh samples of each row's source; task "reverse": the digit-reversal task."""
     if steps % log_every:
         raise ValueError(f"steps ({steps}) must be a multiple of log_every ({log_every})")
-    data_fn = (_data_fn("source", batch=batch, max_len=max_len, vocab=vocab) if task == "source"
-               else _data_fn("reverse", batch=batch, digits=digits))
+    data_fn = (stable_partial(source_data, batch=batch, max_len=max_len, vocab=vocab) if task == "source"
+               else stable_partial(reverse_data, batch=batch, digits=digits))
     return _compiled(data_fn, vocab, n, steps, float(lr), log_every)(rows)
 
 
@@ -218,5 +209,5 @@ def schedule_rows(schedules, seeds: int, source: S.Source | None = None, sources
            "c": np.asarray([r[2] for r in rows], np.float32), "eps_min": np.asarray([r[3] for r in rows], np.float32),
            "seed": np.asarray([r[4] for r in rows], np.int32)}
     if srcs[0] is not None:
-        out["source"] = jax.tree.map(lambda *a: jnp.stack(a), *[srcs[r[5]] for r in rows])
+        out["source"] = stack_trees([srcs[r[5]] for r in rows])
     return out

@@ -7,7 +7,6 @@ bound ||dh_T/dh_0|| <= (gamma lambda_1)^T.
 
 from __future__ import annotations
 
-import functools
 
 import jax
 import jax.numpy as jnp
@@ -17,7 +16,7 @@ from jaxrnn import jacobians
 from jaxrnn.cells import (ACTIVATIONS, MAX_DERIVATIVE, GRUParams, LSTMParams, VectorParams, gru_cell,
                           lstm_cell)
 from jaxrnn.results import Dataset
-from jaxrnn.sweep import grid, map_configs
+from jaxrnn.sweep import grid, map_configs, stable_partial
 
 KINDS = ("orthogonal", "gaussian")
 LN10 = float(np.log(10.0))
@@ -88,7 +87,7 @@ def study(cfg, *, key):
             "seed": g["seed"].astype(np.int32)}
     host_norm = lambda out: (jacobians.log_spectral_norm(out[0], out[1]), out[2])  # noqa: E731
     for act in cfg.activations:
-        fn = _row_fn(_vector_row, act=act)
+        fn = stable_partial(_vector_row, act=act)
         log_norm, lyap = map_configs(fn, rows, (xs, read), chunk_size=cfg.chunk_size, desc=f"{act} Jacobians",
                                      host_fn=host_norm)
         shape = (len(KINDS), cfg.n_lambda, cfg.seeds)
@@ -99,7 +98,7 @@ def study(cfg, *, key):
     ds.add_axis("model", np.asarray(("gru", "lstm")))
     gated = []
     for model in ("gru", "lstm"):
-        fn = _row_fn(_gated_row, model=model, n=cfg.n_hidden)
+        fn = stable_partial(_gated_row, model=model, n=cfg.n_hidden)
         gated.append(map_configs(fn, {"seed": np.arange(cfg.seeds_gated, dtype=np.int32)}, (xs, read),
                                  chunk_size=cfg.chunk_size,
                                  host_fn=lambda out: jacobians.log_spectral_norm(*out)) / LN10)
@@ -108,14 +107,6 @@ def study(cfg, *, key):
     return ds, {"bound": bound_report(ds), "growth": growth_report(ds), "gated": gated_report(ds)}
 
 
-_FN_CACHE: dict = {}
-
-
-def _row_fn(fn, **kw):
-    key = (fn, tuple(sorted(kw.items())))
-    if key not in _FN_CACHE:
-        _FN_CACHE[key] = functools.partial(fn, **kw)
-    return _FN_CACHE[key]
 
 
 def bound_report(ds: Dataset) -> dict:

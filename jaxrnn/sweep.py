@@ -15,6 +15,7 @@ import math
 from typing import Callable
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm import tqdm
@@ -33,6 +34,21 @@ def grid(**axes) -> dict[str, np.ndarray]:
 
 
 LANES = 64  # rows per device come in multiples of this (covers any SIMD width)
+
+
+@functools.cache
+def stable_partial(fn: Callable, **kwargs) -> functools.partial:
+    """``functools.partial(fn, **kwargs)``, the same object for the same (hashable) arguments.
+
+    ``map_configs`` compiles once per function object, so row functions with static options
+    (an activation, a length, a model's functions) should be built through here.
+    """
+    return functools.partial(fn, **kwargs)
+
+
+def stack_trees(trees):
+    """Stack a list of same-structure pytrees along a new leading axis (rows for vmap / map_configs)."""
+    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *trees)
 
 
 @functools.cache

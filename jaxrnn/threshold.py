@@ -14,7 +14,6 @@ and bias by at most eps moves ``z_u`` by at most ``eps * fan_u``.
 from __future__ import annotations
 
 import collections
-import functools
 import itertools
 from typing import Callable, NamedTuple
 
@@ -24,7 +23,7 @@ import numpy as np
 import optax
 from jax import lax
 
-from jaxrnn.sweep import map_configs
+from jaxrnn.sweep import map_configs, stable_partial
 
 
 def heaviside(z: jax.Array) -> jax.Array:
@@ -242,16 +241,9 @@ def _first_bad_row(row, params, *, step, start, spec, length):
     return jnp.where(wrong.any(), jnp.argmax(wrong), length), wrong.sum()
 
 
-_ROW_FN_CACHE: dict = {}
-
-
 def _first_bad_fn(design: Design, length: int):
     """One function object per (architecture, spec, length): map_configs compiles each once."""
-    key = (design.step, design.start, design.spec.name, length)
-    if key not in _ROW_FN_CACHE:
-        _ROW_FN_CACHE[key] = functools.partial(_first_bad_row, step=design.step, start=design.start,
-                                               spec=design.spec, length=length)
-    return _ROW_FN_CACHE[key]
+    return stable_partial(_first_bad_row, step=design.step, start=design.start, spec=design.spec, length=length)
 
 
 def _counterexample(design: Design, params, bits: np.ndarray) -> dict:
@@ -369,9 +361,9 @@ def correct_for_all_lengths(design: Design, params) -> jax.Array:
     return ~jnp.any(reach[:, None] & wrong)
 
 
-def _perturbed_row(row, base, *, design):
+def _perturbed_row(row, base, *, design, names):
     params = dict(base)
-    for (name, idx), d in zip(weight_names(design), list(row["delta"])):
+    for (name, idx), d in zip(names, list(row["delta"])):
         params[name] = params[name].at[idx].add(d)
     return correct_for_all_lengths(design, params)
 
@@ -392,10 +384,9 @@ def perturbation_survival(design: Design, eps: float, scales, n_samples: int, *,
 
 
 def _perturb_fn(design: Design):
-    key = ("perturb", design.step, design.start, design.spec.name)
-    if key not in _ROW_FN_CACHE:
-        _ROW_FN_CACHE[key] = functools.partial(_perturbed_row, design=design)
-    return _ROW_FN_CACHE[key]
+    """The perturbed-proof row function; the design without its weights (hashable) is static."""
+    return stable_partial(_perturbed_row, design=design._replace(params=None),
+                          names=tuple(weight_names(design)))
 
 
 def single_weight_mutations(design: Design, values) -> dict:
