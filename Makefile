@@ -25,7 +25,7 @@ bench: $(STAMP)
 	$(PY) -m experiments.bench
 
 report: $(STAMP)
-	$(PY) -m jaxrnn.report results
+	$(PY) -m jaxrnn.io.report results
 
 clean-venv:
 	rm -rf $(VENV)

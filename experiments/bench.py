@@ -16,9 +16,12 @@ from pathlib import Path
 
 import jax
 
-from jaxrnn import bench
-from jaxrnn.cli import configure_runtime
-from jaxrnn.results import environment, write_json
+from benchmarks import decoding as decoding_bench
+from benchmarks import gradient as gradient_bench
+from benchmarks import jacobians as jacobians_bench
+from benchmarks import training as training_bench
+from jaxrnn.io.runtime import configure_runtime
+from jaxrnn.io.results import environment, write_json
 
 SWEEP_BUDGET_S = 600.0  # a full default `make sweep` on the 2-core CPU
 
@@ -43,16 +46,16 @@ def main(argv=None) -> int:
     configure_runtime()
     args.outdir.mkdir(parents=True, exist_ok=True)
     size = dict(n_w=16, n_b=16, t_max=64, chunk_size=128, repeats=1) if args.quick else {}
-    report = bench.gradient_decay(key=jax.random.key(0), **size)
+    report = gradient_bench.gradient_decay(key=jax.random.key(0), **size)
     report["environment"] = environment()
     jac_size = dict(n_hidden=4, n_configs=8, t_max=20, chunk_size=8, repeats=1) if args.quick else {}
-    jac = bench.jacobian_products(key=jax.random.key(0), **jac_size)
+    jac = jacobians_bench.jacobian_products(key=jax.random.key(0), **jac_size)
     jac["environment"] = report["environment"]
     dec_size = dict(batch=8, max_len=8, enum_len=4, repeats=1) if args.quick else {}
-    decode = bench.decoding(key=jax.random.key(0), **dec_size)
+    decode = decoding_bench.decoding(key=jax.random.key(0), **dec_size)
     decode["environment"] = report["environment"]
     train_size = dict(n_models=4, n_hidden=4, batch=4, length=4, steps=10, repeats=1) if args.quick else {}
-    training = bench.training_grid(key=jax.random.key(0), **train_size)
+    training = training_bench.training_grid(key=jax.random.key(0), **train_size)
     training["environment"] = report["environment"]
     platform = jax.devices()[0].platform
     name = "gradient_decay.json" if platform == "cpu" else f"gradient_decay_{platform}.json"

@@ -6,43 +6,62 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import time
-from pathlib import Path
 
-from jaxrnn import report
-from jaxrnn.cli import configure_runtime
+from jaxrnn.io import report, results
+from jaxrnn.io.config import OneLineError, print_error
+from jaxrnn.io.runner import InvalidResult, run
+from jaxrnn.io.runtime import configure_runtime
+from jaxrnn.studies import (clipping, decoding, gradient_decay, skip_connections, spectral, teacher_forcing,
+                            threshold_rnns)
 
-# In dependency order (a later experiment may reuse an earlier one's saved results).
-EXPERIMENTS = ("gradient_decay", "skip_connections", "spectral", "clipping", "teacher_forcing", "decoding", "threshold_rnns")
+STUDIES = {s.STUDY.name: s.STUDY for s in (gradient_decay, skip_connections, spectral, clipping, teacher_forcing,
+                                            decoding, threshold_rnns)}
+EXPERIMENTS = tuple(STUDIES)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise OneLineError(message)
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m experiments.sweep", description=__doc__.split("\n")[0])
+    parser = _Parser(prog="python -m experiments.sweep", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="every experiment's tiny quick config")
     parser.add_argument("--only", default=None, help=f"comma list out of {', '.join(EXPERIMENTS)}")
-    parser.add_argument("--results", type=Path, default=None,
+    parser.add_argument("--results", default=None,
                         help="output folder (default results/, or results/quick/ with --quick)")
-    args = parser.parse_args(argv)
-    if args.results is None:  # quick runs never overwrite the committed full results
-        args.results = Path("results/quick") if args.quick else Path("results")
-    names = EXPERIMENTS if args.only is None else tuple(n.strip() for n in args.only.split(",") if n.strip())
-    unknown = [n for n in names if n not in EXPERIMENTS]
-    if unknown or not names:
-        print(f"{parser.prog}: error: --only: unknown experiment(s) {unknown}; choose from {', '.join(EXPERIMENTS)}",
-              file=sys.stderr)
+    try:
+        args = parser.parse_args(argv)
+        root = args.results if args.results is not None else "results/quick" if args.quick else "results"
+        names = EXPERIMENTS if args.only is None else tuple(n.strip() for n in args.only.split(",") if n.strip())
+        unknown = [n for n in names if n not in EXPERIMENTS]
+        if unknown or not names:
+            raise OneLineError(f"--only: unknown experiment(s) {unknown}; choose from {', '.join(EXPERIMENTS)}")
+        root = results.check_outdir(root, None, option="--results")
+        for name in names:
+            results.check_outdir(root / name, name, option="--results")
+    except (OneLineError, results.OutdirError) as err:
+        print_error(parser.prog, str(err))
         return 2
     configure_runtime()
+    results.make_collection(root)
+    failed = []
     for name in names:
-        module = importlib.import_module(f"experiments.{name}")
-        config = module.Config.quick() if args.quick else module.Config.default()
-        t0 = time.time()
-        module.run(config, args.results / name)
-        print(f"{name}: {time.time() - t0:.1f} s -> {args.results / name}")
-    print(report.write(args.results))
-    return 0
+        study = STUDIES[name]
+        config = study.config.quick() if args.quick else study.config.default()
+        try:
+            run(study, config, root / name)
+        except InvalidResult as err:
+            print_error(parser.prog, f"{name}: {err}; earlier results left in place")
+            failed.append(name)
+    print(report.write(root))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    t0 = time.time()
+    code = main()
+    print(f"sweep: {time.time() - t0:.1f} s")
+    sys.exit(code)

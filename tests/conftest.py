@@ -2,7 +2,7 @@
 
 import os
 
-from jaxrnn.cli import configure_runtime
+from jaxrnn.io.runtime import configure_runtime
 
 configure_runtime()  # before any computation: XLA flags, compilation cache
 

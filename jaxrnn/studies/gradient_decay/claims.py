@@ -1,0 +1,70 @@
+"""The claims of the gradient_decay study: verdicts and evidence from the summary numbers."""
+
+from __future__ import annotations
+
+
+
+def _fmt(x: float) -> str:
+    return f"{100 * x:.3g}%"
+
+
+def claims(summary: dict) -> dict:
+    """Verdicts for C1-C3 from the numbers in ``summary`` (never from the answer sheet)."""
+    test = "tests/test_gradient_decay.py"
+    sig = summary["activation"]["sigmoid"]
+    tanh = summary["activation"]["tanh"]
+    c1_ok = (sig["argmax"] == 0.0 and sig["max"] == 0.25 and sig["strict_elsewhere"]
+             and sig["second_derivative_sign_changes_only_at_0"] and tanh["argmax"] == 0.0 and tanh["max"] == 1.0
+             and tanh["strict_elsewhere"])
+    bounds = [summary["bound_wb"]] + [summary["curves"][a]["bound"][d] for a in summary["curves"]
+                                      for d in ("float32", "float64")]
+    n_viol = sum(b["violations"] for b in bounds)
+    n_pts = sum(b["points"] for b in bounds)
+    ex = summary["explosion"]
+    lengths = [t for t in ex["lengths"] if t != max(ex["lengths"])] or ex["lengths"]
+    wb_noise, wb_zero = ex["wb"].get("noise", {}), ex["wb"].get("zero", {})
+    frac_text = ", ".join(f"T={t}: {_fmt(wb_zero.get(t, float('nan')))} (x=0) / "
+                          f"{_fmt(wb_noise.get(t, float('nan')))} (x~N(0,1))" for t in lengths)
+    nudge = summary["nudge"]
+    w_show = max(nudge["per_w"], key=lambda k: float(k))
+    nd = nudge["per_w"][w_show]
+    return {
+        "C1": {
+            "verdict": "confirmed" if c1_ok else "refuted",
+            "key_number": f"max sigmoid' = {sig['max']:.17g} at a = {sig['argmax']:g}; max tanh' = {tanh['max']:g}",
+            "evidence": (f"On {sig['points']:,} float64 points in [-10, 10] the maximum of "
+                         f"sigmoid' is {sig['max']!r} at a = {sig['argmax']:g} (jax.grad: {sig['max_autodiff']!r} at "
+                         f"{sig['argmax_autodiff']:g}), every other point is strictly smaller, and sigmoid'' has the "
+                         f"sign of -a everywhere else; tanh' peaks at {tanh['max']!r} at 0."),
+            "figure": "gradient_decay/activation_derivatives.png",
+            "test": f"{test}::test_c1_activation_derivative_maximum",
+        },
+        "C2": {
+            "verdict": "confirmed" if n_viol == 0 else "refuted",
+            "key_number": f"{n_viol} violations in {n_pts:,} (w, T[, b]) points",
+            "evidence": (f"|dh_T/dh_0| <= (gamma|w|)^T (gamma = 1/4 sigmoid, 1 tanh) checked in log space at every "
+                         f"point of the (w, T) grids (float32 and float64, both inputs, both h0) and the (w, b) "
+                         f"sweep: {n_viol} violations; the bound is attained only where every pre-activation is 0."),
+            "figure": "gradient_decay/decay_rate.png",
+            "test": f"{test}::test_c2_bound_holds_everywhere",
+        },
+        "C3": {
+            "verdict": "refuted" if any(v < 1 for t in lengths for v in (wb_zero.get(t, 1), wb_noise.get(t, 1)))
+            else "confirmed",
+            "key_number": f"|w|>4 region with |dh_T/dh_0|>1: {frac_text}",
+            "evidence": (f"|w| > 4 is necessary for growth, not sufficient. Share of the sigmoid (w, b) grid with "
+                         f"|w| > 4 where the gradient grows: {frac_text}. Growth needs the state to sit near the "
+                         f"unstable fixed point b = -w/2, h = 1/2, where the gradient is exactly (w/4)^T "
+                         f"(max log10 error {nudge['max_abs_err_log10_at_delta0_vs_T_log10_w_over_4']:.1e}); "
+                         f"at w = {w_show}, h0 = 1/2 + delta peaks at 10^{nd['peak_log10_grad'][0]:.1f} "
+                         f"(delta = {nd['delta'][0]:g}) to 10^{nd['peak_log10_grad'][-1]:.1f} "
+                         f"(delta = {nd['delta'][-1]:g}), about 1/delta, then collapses once the state escapes "
+                         f"(after ~{nd['peak_T'][-1]} steps; predicted ln(1/delta)/ln(|w|/4) = "
+                         f"{nd['escape_T_predicted'][-1]:.0f}). Largest finite-time Lyapunov exponent over the "
+                         f"(w, b) grid at T = {ex['ftle'].get('zero', {}).get('T', 0)}: "
+                         f"{ex['ftle'].get('zero', {}).get('max', float('nan')):.3g} (x=0), "
+                         f"{ex['ftle'].get('noise', {}).get('max', float('nan')):.3g} (noise)."),
+            "figure": "gradient_decay/explosion_w_b.png",
+            "test": f"{test}::test_c3_fixed_point_and_nudge",
+        },
+    }

@@ -1,0 +1,141 @@
+"""The gradient_decay experiment end to end (quick config) and its claims C1-C3."""
+
+import json
+import math
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxrnn.studies import gradient_decay
+from jaxrnn.io.runner import run as run_study
+from jaxrnn.core import gradients
+from jaxrnn.io import report
+from jaxrnn.core.cells import ScalarParams
+from jaxrnn.studies.gradient_decay.compute import activation_study
+from jaxrnn.io.results import Dataset
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("results") / "gradient_decay"
+    summary = run_study(gradient_decay.STUDY, gradient_decay.Config.quick(), out)
+    return out, summary
+
+
+def test_quick_run_writes_every_output(quick_run):
+    out, summary = quick_run
+    meta = json.loads((out / "config.json").read_text())
+    assert meta["experiment"] == "gradient_decay" and meta["config"]["n_w"] == 33
+    for field in ("jax", "jaxlib", "device_kind", "git_commit"):
+        assert meta["environment"][field]
+    assert meta["wall_time_s"] > 0
+    assert summary["figures"] and all((out / f).stat().st_size > 1000 for f in summary["figures"])
+    assert json.loads((out / "summary.json").read_text())["claims"].keys() == {"C1", "C2", "C3"}
+
+
+def test_any_point_can_be_recomputed_from_data_alone(quick_run):
+    out, _ = quick_run
+    ds = Dataset.load(out / "data.npz")
+    assert ds.dims("log10_grad") == ("act", "input", "h0", "w", "T_plot")
+    a, i, k, j = 1, 0, 1, 7
+    act, w, h0 = str(ds["act"][a]), float(ds["w"][j]), float(ds["h0"][k])
+    xs = jnp.asarray(ds["xs"][:, i], jnp.float32)
+    curve = gradients.grad_log_magnitude(ScalarParams(jnp.float32(w), jnp.float32(1.0), jnp.float32(0.0)),
+                                         jnp.float32(h0), xs, act=act)
+    expect = np.asarray(curve.log_abs)[ds["T_plot"] - 1] / math.log(10)
+    np.testing.assert_allclose(ds["log10_grad"][a, i, k, j], expect, rtol=1e-6)
+
+
+def test_autodiff_agreement_is_explained_everywhere(quick_run):
+    _, s = quick_run
+    for act, rep in s["curves"].items():
+        for tag in ("float32", "float64"):
+            for mode in ("forward_vs_closed", "reverse_vs_closed", "forward_vs_reverse"):
+                r = rep[tag][mode]
+                assert r["points"] > 100
+                assert r["unexplained"] == 0, (act, tag, mode, r)
+        f64 = rep["float64"]["forward_vs_closed"]
+        assert f64["median_rel_err"] <= 1e-10
+        auto = rep["log_space_autodiff_float64"]
+        assert auto["unexplained"] == 0 and auto["sign_mismatches"] == 0
+        assert auto["autodiff_zeros_unexplained"] == 0
+    # sigmoid is well conditioned on this grid: nearly every f64 point meets 1e-10 outright
+    assert s["curves"]["sigmoid"]["float64"]["forward_vs_closed"]["frac_within_target"] >= 0.95
+    # float32 autodiff leaves its range on part of the grid; the log-space value does not
+    assert s["curves"]["tanh"]["float32"]["forward_range"]["frac_underflow_to_zero"] > 0.1
+
+
+def test_c1_activation_derivative_maximum():
+    _, rep = activation_study(n_points=2001)
+    assert rep["sigmoid"]["argmax"] == 0.0 and rep["sigmoid"]["max"] == 0.25
+    assert rep["sigmoid"]["argmax_autodiff"] == 0.0 and rep["sigmoid"]["max_autodiff"] == 0.25
+    assert rep["tanh"]["argmax"] == 0.0 and rep["tanh"]["max"] == 1.0
+    for act in ("sigmoid", "tanh"):
+        assert rep[act]["strict_elsewhere"] and rep[act]["second_derivative_sign_changes_only_at_0"]
+        assert rep[act]["max_rel_diff_closed_vs_autodiff"] < 1e-6
+
+
+def test_c2_bound_holds_everywhere(quick_run):
+    _, s = quick_run
+    assert s["bound_wb"]["violations"] == 0 and s["bound_wb"]["points"] > 0
+    for act in s["curves"]:
+        for tag in ("float32", "float64"):
+            b = s["curves"][act]["bound"][tag]
+            assert b["points"] > 1000 and b["violations"] == 0
+    assert s["claims"]["C2"]["verdict"] == "confirmed"
+
+
+def test_c2_violation_would_be_caught():
+    """The checker is not vacuous: a curve above the bound is counted."""
+    from jaxrnn.studies.gradient_decay.compute import bound_violations
+    from jaxrnn.core.logspace import LogNum
+    lengths = np.arange(1, 11)
+    above = LogNum(np.ones((1, 10)), lengths * math.log(5.0 / 4) + 1e-3)
+    assert bound_violations(above, np.array([[5.0]]), lengths, "sigmoid", np.float64)["violations"] == 10
+
+
+def test_c3_fixed_point_and_nudge(quick_run):
+    _, s = quick_run
+    nudge = s["nudge"]
+    assert nudge["max_abs_err_log10_at_delta0_vs_T_log10_w_over_4"] < 1e-9
+    for w, rep in nudge["per_w"].items():
+        for delta, peak, t_peak, t_pred in zip(rep["delta"], rep["peak_log10_grad"], rep["peak_T"],
+                                               rep["escape_T_predicted"]):
+            # the peak gain is about 1/delta, reached about when the state escapes the fixed point
+            assert abs(peak + math.log10(delta)) < 1.0, (w, delta, peak)
+            assert abs(t_peak - t_pred) <= 0.25 * t_pred + 3, (w, delta, t_peak, t_pred)
+        assert rep["log10_grad_at_T_max"][-1] < rep["log10_grad_at_T_max_delta0"]
+    ex = s["explosion"]
+    # growth in the |w| > 4 region is rare and shrinks with T; C3 as stated is refuted
+    for name in ("noise", "zero"):
+        fr = [ex["wb"][name][str(t)] if str(t) in ex["wb"][name] else ex["wb"][name][t] for t in ex["lengths"]]
+        assert fr[0] < 0.2 and fr[-1] <= fr[0]
+    assert s["claims"]["C3"]["verdict"] == "refuted"
+
+
+def test_report_from_quick_results(quick_run):
+    out, _ = quick_run
+    text = report.render(out.parent)
+    assert "| C3 |" in text and "**refuted**" in text
+    assert text.count("not yet measured") == len(report.CLAIMS) - 3  # C1-C3 only
+
+
+def test_bench_plumbing(tmp_path):
+    from experiments import bench
+    assert bench.main(["--quick", "--outdir", str(tmp_path), "--results", str(tmp_path)]) == 0
+    rep = json.loads((tmp_path / "gradient_decay.json").read_text())
+    assert set(rep["timings"]) == {"closed_form_log_space", "reverse_mode_per_length", "forward_simulation"}
+    assert json.loads((tmp_path / "wall_times.json").read_text())["budget_s"] == 600.0
+    assert json.loads((tmp_path / "jacobian_products.json").read_text())["config_steps_per_s"] > 0
+    assert set(json.loads((tmp_path / "decoding.json").read_text())["tokens_per_s"]) == {
+        "greedy", "beam_k4", "beam_k16", "top_p_0.9"}
+    assert json.loads((tmp_path / "training_grid.json").read_text())["throughput_ratio"] > 0
+
+
+def test_check_lengths_are_distinct_and_cover_the_range():
+    from jaxrnn.core.scalar_sweeps import check_lengths
+    for t_max, n in ((512, 16), (1000, 16), (120, 6), (5, 16)):
+        c = check_lengths(t_max, n)
+        assert len(c) == min(n, t_max) and len(set(c.tolist())) == len(c)
+        assert c[0] == 1 and c[-1] == t_max and np.all(np.diff(c) > 0)
