@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from jaxrnn.studies.gradient_decay import names as N
 
 
 def _fmt(x: float) -> str:
     return f"{100 * x:.3g}%"
 
 
+EXACT_RULE = ("Exact claim, decided by exhaustive computation, not by sampling: every grid point is computed "
+              "(closed form in log space, checked against autodiff), so an effect is a count with a zero-width "
+              "interval; one counterexample refutes, none confirms.")
+
+
+def _exact(name: str, value, n: int, unit: str) -> dict:
+    """An exact effect: a count or share over all n grid points (the interval has zero width)."""
+    return {"name": name, "estimate": float(value), "ci95": [float(value), float(value)], "n": int(n), "unit": unit}
+
+
 def claims(summary: dict) -> dict:
     """Verdicts for C1-C3 from the numbers in ``summary`` (never from the answer sheet)."""
-    test = "tests/test_gradient_decay.py"
+    test = "tests/studies/test_gradient_decay.py"
     sig = summary["activation"]["sigmoid"]
     tanh = summary["activation"]["tanh"]
     c1_ok = (sig["argmax"] == 0.0 and sig["max"] == 0.25 and sig["strict_elsewhere"]
@@ -36,7 +47,11 @@ def claims(summary: dict) -> dict:
                          f"sigmoid' is {sig['max']!r} at a = {sig['argmax']:g} (jax.grad: {sig['max_autodiff']!r} at "
                          f"{sig['argmax_autodiff']:g}), every other point is strictly smaller, and sigmoid'' has the "
                          f"sign of -a everywhere else; tanh' peaks at {tanh['max']!r} at 0."),
-            "figure": "gradient_decay/activation_derivatives.png",
+            "rule": EXACT_RULE,
+            "effects": [_exact("max sigmoid' - 1/4", sig["max"] - 0.25, sig["points"], "derivative"),
+                        _exact("argmax of sigmoid'", sig["argmax"], sig["points"], "pre-activation")],
+            "conditions": "sigmoid and tanh on a float64 grid of [-10, 10], and jax.grad",
+            "figure": f"gradient_decay/{N.FIG_ACTIVATION_DERIVATIVES}",
             "test": f"{test}::test_c1_activation_derivative_maximum",
         },
         "C2": {
@@ -45,7 +60,11 @@ def claims(summary: dict) -> dict:
             "evidence": (f"|dh_T/dh_0| <= (gamma|w|)^T (gamma = 1/4 sigmoid, 1 tanh) checked in log space at every "
                          f"point of the (w, T) grids (float32 and float64, both inputs, both h0) and the (w, b) "
                          f"sweep: {n_viol} violations; the bound is attained only where every pre-activation is 0."),
-            "figure": "gradient_decay/decay_rate.png",
+            "rule": EXACT_RULE,
+            "effects": [_exact("points above the bound (gamma|w|)^T", n_viol, n_pts, "points")],
+            "conditions": "every (w, T) point for both inputs and initial states, float32 and float64, and the "
+                          "(w, b) sweep",
+            "figure": f"gradient_decay/{N.FIG_DECAY_RATE}",
             "test": f"{test}::test_c2_bound_holds_everywhere",
         },
         "C3": {
@@ -64,7 +83,14 @@ def claims(summary: dict) -> dict:
                          f"(w, b) grid at T = {ex['ftle'].get('zero', {}).get('T', 0)}: "
                          f"{ex['ftle'].get('zero', {}).get('max', float('nan')):.3g} (x=0), "
                          f"{ex['ftle'].get('noise', {}).get('max', float('nan')):.3g} (noise)."),
-            "figure": "gradient_decay/explosion_w_b.png",
+            "rule": EXACT_RULE + " C3 says the gradient explodes whenever |w| > 4; refuted where a share of the "
+                                 "|w| > 4 grid below 1 grows.",
+            "effects": [_exact(f"share of the |w| > 4 (w, b) grid where |dh_T/dh_0| > 1, T = {t}, {name}", share,
+                               ex["points_abs_w_above_4"], "share")
+                        for t in lengths for name, share in (("x = 0", wb_zero.get(t, float("nan"))),
+                                                             ("x ~ N(0, 1)", wb_noise.get(t, float("nan"))))],
+            "conditions": "sigmoid, (w, b) grid, h0 = 0.5, zero and N(0, 1) inputs; the fixed-point nudge study",
+            "figure": f"gradient_decay/{N.FIG_EXPLOSION_W_B}",
             "test": f"{test}::test_c3_fixed_point_and_nudge",
         },
     }

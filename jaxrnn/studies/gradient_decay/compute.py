@@ -24,6 +24,7 @@ from jaxrnn.io.results import Dataset
 from jaxrnn.core.scalar_sweeps import LN10, check_lengths, grid_rows, plot_lengths, xs_table
 from jaxrnn.core.sweep import grid, map_configs
 from jaxrnn.studies.gradient_decay.claims import claims
+from jaxrnn.studies.gradient_decay import names as N
 
 INPUTS = ("noise", "zero")  # the input sequences every (w, T) point is run with
 
@@ -106,7 +107,6 @@ def _curve_sweep(rows, xs, read_idx, act, chunk_size, desc) -> LogNum:
     return LogNum(sign, log_abs)
 
 
-
 def curve_study(cfg, xs_by_dtype, act, chunk_size):
     """(w, T) grid for one activation: closed form in f32 and f64 against forward/reverse autodiff.
 
@@ -180,15 +180,14 @@ def curve_study(cfg, xs_by_dtype, act, chunk_size):
         "float64": bound_violations(truth, g["w"][:, None], lengths, act, np.float64),
     }
     arrays = {
-        "log10_grad": (np.asarray(c32.log_abs) / LN10).reshape(shape + (t_max,)).astype(np.float32),
-        "rel_err_forward_f32": relative_error(at_checks, out["float32"]["fwd"][:, checks - 1]).reshape(shape + (-1,)),
-        "rel_err_reverse_f32": relative_error(at_checks, out["float32"]["rev"]).reshape(shape + (-1,)),
-        "rel_err_forward_f64": relative_error(at_checks, out["float64"]["fwd"][:, checks - 1]).reshape(shape + (-1,)),
-        "rel_err_reverse_f64": relative_error(at_checks, out["float64"]["rev"]).reshape(shape + (-1,)),
-        "log10_grad_f64_at_checks": (at_checks.log_abs / LN10).reshape(shape + (-1,)),
+        N.LOG10_GRAD: (np.asarray(c32.log_abs) / LN10).reshape(shape + (t_max,)).astype(np.float32),
+        N.REL_ERR["forward", "f32"]: relative_error(at_checks, out["float32"]["fwd"][:, checks - 1]).reshape(shape + (-1,)),
+        N.REL_ERR["reverse", "f32"]: relative_error(at_checks, out["float32"]["rev"]).reshape(shape + (-1,)),
+        N.REL_ERR["forward", "f64"]: relative_error(at_checks, out["float64"]["fwd"][:, checks - 1]).reshape(shape + (-1,)),
+        N.REL_ERR["reverse", "f64"]: relative_error(at_checks, out["float64"]["rev"]).reshape(shape + (-1,)),
+        N.LOG10_GRAD_F64_AT_CHECKS: (at_checks.log_abs / LN10).reshape(shape + (-1,)),
     }
     return arrays, report
-
 
 
 def activation_study(n_points: int = 20_001, half_width: float = 10.0) -> tuple[dict, dict]:
@@ -266,13 +265,13 @@ def study(cfg, input_names: tuple[str, ...], *, key, chunk_size: int):
     xs64 = xs_table(input_names, t_max, key=key, dtype=np.float64)
     xs_by_dtype = {np.float32: xs64.astype(np.float32), np.float64: xs64}
     ds = Dataset()
-    ds.add_axis("act", np.asarray(cfg.activations))
-    ds.add_axis("input", np.asarray(input_names))
-    ds.add_axis("h0", np.asarray(cfg.h0_values))
-    ds.add_axis("w", np.linspace(cfg.w_min, cfg.w_max, cfg.n_w))
-    ds.add_axis("T", np.arange(1, t_max + 1))
-    ds.add_axis("T_check", check_lengths(t_max, cfg.n_check))
-    ds.add("xs", ("T", "input"), xs64)
+    ds.add_axis(N.ACT, np.asarray(cfg.activations))
+    ds.add_axis(N.INPUT, np.asarray(input_names))
+    ds.add_axis(N.H0, np.asarray(cfg.h0_values))
+    ds.add_axis(N.W, np.linspace(cfg.w_min, cfg.w_max, cfg.n_w))
+    ds.add_axis(N.T, np.arange(1, t_max + 1))
+    ds.add_axis(N.T_CHECK, check_lengths(t_max, cfg.n_check))
+    ds.add(N.XS, ("T", "input"), xs64)
     summary = {"curves": {}}
     per_act = {}
     for act in cfg.activations:
@@ -280,44 +279,44 @@ def study(cfg, input_names: tuple[str, ...], *, key, chunk_size: int):
         per_act[act] = arrays
     # Stored curves: every T up to 100, then every 5th (the heatmaps' columns); sign = sign(w)^T.
     t_plot = plot_lengths(t_max)
-    ds.add_axis("T_plot", t_plot)
-    full = np.stack([per_act[a].pop("log10_grad") for a in cfg.activations])
-    ds.add("log10_grad", ("act", "input", "h0", "w", "T_plot"), full[..., t_plot - 1])
+    ds.add_axis(N.T_PLOT, t_plot)
+    full = np.stack([per_act[a].pop(N.LOG10_GRAD) for a in cfg.activations])
+    ds.add(N.LOG10_GRAD, ("act", "input", "h0", "w", "T_plot"), full[..., t_plot - 1])
     for name in per_act[cfg.activations[0]]:
         ds.add(name, ("act", "input", "h0", "w", "T_check"), np.stack([per_act[a][name] for a in cfg.activations]))
     # Decay rate per step (log10), fitted over the second half of T.
     half = t_max // 2
     with np.errstate(invalid="ignore"):
         rate = (full[..., -1] - full[..., half - 1]) / max(t_max - half, 1) if t_max > 1 else full[..., -1]
-    ds.add("decay_rate_log10", ("act", "input", "h0", "w"), rate.astype(np.float64))
+    ds.add(N.DECAY_RATE_LOG10, ("act", "input", "h0", "w"), rate.astype(np.float64))
 
     # (w, b) sweep and (w, h0) at the unstable fixed point, sigmoid; one compiled program for both.
     read = np.asarray(sorted(set(cfg.wb_lengths) | {t_max})) - 1
-    ds.add_axis("b", np.linspace(cfg.b_min, cfg.b_max, cfg.n_b))
-    ds.add_axis("T_read", read + 1)
-    ds.add_axis("h0_fp", np.linspace(0.0, 1.0, cfg.n_h0))
-    g_wb = grid(input=np.arange(len(input_names)), w=ds["w"], b=ds["b"])
+    ds.add_axis(N.B, np.linspace(cfg.b_min, cfg.b_max, cfg.n_b))
+    ds.add_axis(N.T_READ, read + 1)
+    ds.add_axis(N.H0_FP, np.linspace(0.0, 1.0, cfg.n_h0))
+    g_wb = grid(input=np.arange(len(input_names)), w=ds[N.W], b=ds[N.B])
     wb = _curve_sweep(grid_rows(g_wb, np.float32, u=cfg.u, h0=cfg.h0_values[0]), xs_by_dtype[np.float32], read,
                       "sigmoid", chunk_size, "(w, b) sweep")
     wb_shape = (len(input_names), cfg.n_w, cfg.n_b, len(read))
-    ds.add("log10_grad_wb", ("input", "w", "b", "T_read"), (wb.log_abs / LN10).reshape(wb_shape))
-    ds.add("ftle_wb", ("input", "w", "b"), wb.log_abs.reshape(wb_shape)[..., -1] / t_max)
-    g = grid(w=ds["w"], h0=ds["h0_fp"])
+    ds.add(N.LOG10_GRAD_WB, ("input", "w", "b", "T_read"), (wb.log_abs / LN10).reshape(wb_shape))
+    ds.add(N.FTLE_WB, ("input", "w", "b"), wb.log_abs.reshape(wb_shape)[..., -1] / t_max)
+    g = grid(w=ds[N.W], h0=ds[N.H0_FP])
     fp = _curve_sweep(grid_rows({"w": g["w"], "h0": g["h0"], "b": -g["w"] / 2}, np.float32, u=cfg.u,
                             input=input_names.index("zero")),
                       xs_by_dtype[np.float32], read, "sigmoid", chunk_size, "(w, h0) sweep")
-    ds.add("log10_grad_fixed_point", ("w", "h0_fp", "T_read"),
+    ds.add(N.LOG10_GRAD_FIXED_POINT, ("w", "h0_fp", "T_read"),
            (fp.log_abs / LN10).reshape(cfg.n_w, cfg.n_h0, len(read)))
 
     nudge_arrays, summary["nudge"] = nudge_study(cfg, t_max, chunk_size)
-    ds.add_axis("w_nudge", np.asarray(cfg.nudge_ws))
-    ds.add_axis("delta", nudge_arrays["delta"])
-    ds.add("log10_grad_nudge", ("w_nudge", "delta", "T"), nudge_arrays["log10_grad_nudge"])
+    ds.add_axis(N.W_NUDGE, np.asarray(cfg.nudge_ws))
+    ds.add_axis(N.DELTA, nudge_arrays["delta"])
+    ds.add(N.LOG10_GRAD_NUDGE, ("w_nudge", "delta", "T"), nudge_arrays["log10_grad_nudge"])
 
     act_arrays, summary["activation"] = activation_study()
-    ds.add_axis("a", act_arrays["a"])
-    ds.add_axis("act_all", np.asarray(ACTIVATIONS))
-    ds.add("act_derivative", ("act_all", "a"), act_arrays["derivative"])
+    ds.add_axis(N.A, act_arrays["a"])
+    ds.add_axis(N.ACT_ALL, np.asarray(ACTIVATIONS))
+    ds.add(N.ACT_DERIVATIVE, ("act_all", "a"), act_arrays["derivative"])
 
     summary["bound_wb"] = bound_violations(wb, g_wb["w"][:, None], read + 1, "sigmoid", np.float32)
     summary["explosion"] = explosion_report(ds, cfg)
@@ -327,28 +326,29 @@ def study(cfg, input_names: tuple[str, ...], *, key, chunk_size: int):
 
 def explosion_report(ds: Dataset, cfg) -> dict:
     """C3: how much of the |w| > 4 region has |dh_T/dh_0| > 1, read off every sigmoid sweep."""
-    big = np.abs(ds["w"]) > 4
-    t_read = ds["T_read"]
+    big = np.abs(ds[N.W]) > 4
+    t_read = ds[N.T_READ]
     rep = {"wb": {}, "b0": {}, "fixed_point_w_h0": {}, "ftle": {}}
-    wb = ds["log10_grad_wb"][:, big]  # (input, w>4, b, T_read)
-    for i, name in enumerate(ds["input"]):
+    wb = ds[N.LOG10_GRAD_WB][:, big]  # (input, w>4, b, T_read)
+    rep["points_abs_w_above_4"] = int(wb.shape[1] * wb.shape[2])  # (w, b) points per input and length
+    for i, name in enumerate(ds[N.INPUT]):
         rep["wb"][str(name)] = {int(t): float((wb[i, ..., j] > 0).mean()) for j, t in enumerate(t_read)}
         j = int(np.argmax(wb[i, ..., -2] if len(t_read) > 1 else wb[i, ..., -1]))
         wi, bi = np.unravel_index(j, wb.shape[1:3])
         rep["wb"][str(name)]["max_log10_at_longest_wb_length"] = float(wb[i, wi, bi, -2 if len(t_read) > 1 else -1])
-        rep["wb"][str(name)]["argmax_w_b"] = [float(ds["w"][big][wi]), float(ds["b"][bi])]
-        ftle = ds["ftle_wb"][i][big]
+        rep["wb"][str(name)]["argmax_w_b"] = [float(ds[N.W][big][wi]), float(ds[N.B][bi])]
+        ftle = ds[N.FTLE_WB][i][big]
         rep["ftle"][str(name)] = {"frac_positive": float((ftle > 0).mean()), "max": float(ftle.max()),
                                   "T": int(cfg.t_max)}
-    if "sigmoid" in list(ds["act"]):
-        a = list(ds["act"]).index("sigmoid")
-        curves = ds["log10_grad"][a][:, :, big]  # (input, h0, w>4, T_plot)
-        col = {int(t): j for j, t in enumerate(ds["T_plot"])}
-        for i, name in enumerate(ds["input"]):
-            for k, h0 in enumerate(ds["h0"]):
+    if "sigmoid" in list(ds[N.ACT]):
+        a = list(ds[N.ACT]).index("sigmoid")
+        curves = ds[N.LOG10_GRAD][a][:, :, big]  # (input, h0, w>4, T_plot)
+        col = {int(t): j for j, t in enumerate(ds[N.T_PLOT])}
+        for i, name in enumerate(ds[N.INPUT]):
+            for k, h0 in enumerate(ds[N.H0]):
                 rep["b0"][f"{name}, h0={h0:g}"] = {int(t): float((curves[i, k, :, col[int(t)]] > 0).mean())
                                                    for t in t_read if int(t) in col}
-    fp = ds["log10_grad_fixed_point"][big]  # (w>4, h0, T_read)
+    fp = ds[N.LOG10_GRAD_FIXED_POINT][big]  # (w>4, h0, T_read)
     rep["fixed_point_w_h0"] = {int(t): float((fp[..., j] > 0).mean()) for j, t in enumerate(t_read)}
     rep["lengths"] = [int(t) for t in t_read]
     return rep

@@ -19,6 +19,7 @@ from jaxrnn.core.logspace import LogNum
 from jaxrnn.io.results import Dataset
 from jaxrnn.core.sweep import grid, map_configs
 from jaxrnn.studies.skip_connections.claims import claims
+from jaxrnn.studies.skip_connections import names as N
 
 
 EDGE_DECADES = 6  # points this close to underflow are scored apart (see agreement_study)
@@ -146,33 +147,33 @@ def study(cfg, *, key):
     xs64 = xs_table(("noise",), t_max, key=key, dtype=np.float64)
     xs32 = xs64.astype(np.float32)
     ds = Dataset()
-    ds.add_axis("act", np.asarray(cfg.activations))
-    ds.add_axis("w", np.linspace(-cfg.weight_max, cfg.weight_max, cfg.n_weight))
-    ds.add_axis("m", np.linspace(-cfg.weight_max, cfg.weight_max, cfg.n_weight))
+    ds.add_axis(N.ACT, np.asarray(cfg.activations))
+    ds.add_axis(N.W, np.linspace(-cfg.weight_max, cfg.weight_max, cfg.n_weight))
+    ds.add_axis(N.M, np.linspace(-cfg.weight_max, cfg.weight_max, cfg.n_weight))
     read = np.asarray(sorted(set(cfg.lengths) | {t_max})) - 1
-    ds.add_axis("T_read", read + 1)
+    ds.add_axis(N.T_READ, read + 1)
     t_plot = plot_lengths(t_max)
-    ds.add_axis("T_plot", t_plot)
-    ds.add_axis("m_line", np.linspace(-cfg.weight_max, cfg.weight_max, cfg.n_m_line))
-    ds.add_axis("total", np.asarray(cfg.totals))
-    ds.add_axis("m_share", np.linspace(0.0, 1.0, cfg.n_share))
-    ds.add_axis("T", np.arange(1, t_max + 1))
-    ds.add("xs", ("T",), xs64[:, 0])
+    ds.add_axis(N.T_PLOT, t_plot)
+    ds.add_axis(N.M_LINE, np.linspace(-cfg.weight_max, cfg.weight_max, cfg.n_m_line))
+    ds.add_axis(N.TOTAL, np.asarray(cfg.totals))
+    ds.add_axis(N.M_SHARE, np.linspace(0.0, 1.0, cfg.n_share))
+    ds.add_axis(N.T, np.arange(1, t_max + 1))
+    ds.add(N.XS, ("T",), xs64[:, 0])
     summary = {"agreement": {}, "fair": {}}
     base = dict(u=cfg.u, b=cfg.b, h0=cfg.h0, hp0=cfg.h0, input=0)
     wm, mt, fair, rates = [], [], [], []
     for act in cfg.activations:
-        g = grid(w=ds["w"], m=ds["m"])
+        g = grid(w=ds[N.W], m=ds[N.M])
         c = _sweep(grid_rows(g, np.float32, **base), xs32, read, act, cfg.chunk_size, f"{act} (w, m)")
         wm.append((c.log_abs / LN10).reshape(cfg.n_weight, cfg.n_weight, len(read)))
-        g = grid(m=ds["m_line"])
+        g = grid(m=ds[N.M_LINE])
         c = _sweep(grid_rows(g, np.float32, w=cfg.w_fixed, **base), xs32, np.arange(t_max), act, cfg.chunk_size)
         curves = c.log_abs / LN10  # (m_line, T)
         mt.append(curves[:, t_plot - 1])
         half = t_max // 2
         rates.append((curves[:, -1] - curves[:, half - 1]) / max(t_max - half, 1))
         # fair comparison: w + m = total fixed; m = share * total
-        g = grid(total=ds["total"], m_share=ds["m_share"])
+        g = grid(total=ds[N.TOTAL], m_share=ds[N.M_SHARE])
         rows = grid_rows({"w": g["total"] * (1 - g["m_share"]), "m": g["total"] * g["m_share"]}, np.float32, **base)
         c = _sweep(rows, xs32, read, act, cfg.chunk_size)
         skip = (c.log_abs / LN10).reshape(len(cfg.totals), cfg.n_share, len(read))
@@ -183,14 +184,14 @@ def study(cfg, *, key):
         summary["agreement"][act] = agreement_study(
             {k: v for k, v in grid_rows(g, np.float64, **base).items()}, xs64[:cfg.check_length],
             act, check_lengths(cfg.check_length, 8), cfg.chunk_size)
-    ds.add("log10_grad_wm", ("act", "w", "m", "T_read"), np.stack(wm))
-    ds.add("log10_grad_mt", ("act", "m_line", "T_plot"), np.stack(mt))
-    ds.add("decay_rate_log10", ("act", "m_line"), np.stack(rates))
-    ds.add("decades_gained_fair", ("act", "total", "m_share", "T_read"), np.stack(fair))
+    ds.add(N.LOG10_GRAD_WM, ("act", "w", "m", "T_read"), np.stack(wm))
+    ds.add(N.LOG10_GRAD_MT, ("act", "m_line", "T_plot"), np.stack(mt))
+    ds.add(N.DECAY_RATE_LOG10, ("act", "m_line"), np.stack(rates))
+    ds.add(N.DECADES_GAINED_FAIR, ("act", "total", "m_share", "T_read"), np.stack(fair))
     path_arrays, summary["paths"] = path_study(cfg, xs64)
-    ds.add_axis("edges", path_arrays["k"])
-    ds.add("path_contribution", ("edges",), path_arrays["contribution"])
-    ds.add("path_count", ("edges",), path_arrays["count"])
+    ds.add_axis(N.EDGES, path_arrays["k"])
+    ds.add(N.PATH_CONTRIBUTION, ("edges",), path_arrays["contribution"])
+    ds.add(N.PATH_COUNT, ("edges",), path_arrays["count"])
     summary["claims"] = claims(summary, cfg)
     return ds, summary
 
@@ -203,7 +204,7 @@ def fair_report(cfg, ds, skip, lengths) -> dict:
         for j, t in enumerate(lengths):
             gain = skip[i, :, j] - skip[i, 0, j]
             best = int(np.argmax(gain))
-            row[int(t)] = {"best_gain_decades": float(gain[best]), "best_m_share": float(ds["m_share"][best]),
+            row[int(t)] = {"best_gain_decades": float(gain[best]), "best_m_share": float(ds[N.M_SHARE][best]),
                            "plain_log10": float(skip[i, 0, j]), "frac_shares_that_hurt": float((gain[1:] < 0).mean())}
         rep[f"{total:g}"] = row
     return rep

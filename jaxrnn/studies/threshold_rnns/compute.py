@@ -9,6 +9,7 @@ import numpy as np
 from jaxrnn.models import threshold as th
 from jaxrnn.io.results import Dataset
 from jaxrnn.studies.threshold_rnns.claims import claims
+from jaxrnn.studies.threshold_rnns import names as N
 
 LEARNED = ("seed_a", "seed_b")  # the designs whose weights are also learned
 
@@ -91,21 +92,21 @@ def study(cfg, *, key):
     k_perturb, k_learn = jax.random.split(key)
     ds = Dataset()
     names = list(th.DESIGNS)
-    ds.add_axis("design", np.asarray(names))
-    ds.add_axis("scale", np.asarray(cfg.perturb_scales, np.float64))
+    ds.add_axis(N.DESIGN, np.asarray(names))
+    ds.add_axis(N.SCALE, np.asarray(cfg.perturb_scales, np.float64))
     summary = {"designs": {}, "mutations": {}, "learning": {}}
     survival = []
     for i, (name, design) in enumerate(th.DESIGNS.items()):
         rep, surv = design_report(cfg, name, design, key=jax.random.fold_in(k_perturb, i))
         summary["designs"][name] = rep
         survival.append(surv)
-    ds.add("fraction_still_correct", ("design", "scale"), np.stack(survival))
-    ds.add("margin", ("design",), np.asarray([summary["designs"][n]["margin"] for n in names]))
+    ds.add(N.FRACTION_STILL_CORRECT, ("design", "scale"), np.stack(survival))
+    ds.add(N.MARGIN, ("design",), np.asarray([summary["designs"][n]["margin"] for n in names]))
 
-    ds.add_axis("design_learned", np.asarray(LEARNED))
-    ds.add_axis("mutation_value", np.linspace(cfg.mutation_min, cfg.mutation_max, cfg.mutation_n))
+    ds.add_axis(N.DESIGN_LEARNED, np.asarray(LEARNED))
+    ds.add_axis(N.MUTATION_VALUE, np.linspace(cfg.mutation_min, cfg.mutation_max, cfg.mutation_n))
     n_slots = max(len(th.weight_names(th.DESIGNS[n])) for n in LEARNED)
-    ds.add_axis("weight_slot", np.arange(n_slots))
+    ds.add_axis(N.WEIGHT_SLOT, np.arange(n_slots))
     correct = np.full((len(LEARNED), n_slots, cfg.mutation_n), -1, np.int8)  # -1: no such weight
     slot_names = np.full((len(LEARNED), n_slots), "", dtype="<U16")
     seed_values = np.full((len(LEARNED), n_slots), np.nan)
@@ -121,14 +122,14 @@ def study(cfg, *, key):
         summary["learning"][name] = rep
         success.append(ok)
         losses.append(loss)
-    ds.add("mutation_correct", ("design_learned", "weight_slot", "mutation_value"), correct)
-    ds.add("weight_name", ("design_learned", "weight_slot"), slot_names)
-    ds.add("seed_weight_value", ("design_learned", "weight_slot"), seed_values)
-    ds.add_axis("schedule", np.asarray([f"tau {a:g} -> {b:g}" for a, b in zip(cfg.tau_starts, cfg.tau_ends)]))
-    ds.add_axis("seed", np.arange(cfg.learn_seeds))
-    ds.add_axis("log_step", np.arange(losses[0].shape[-1]) * 10)
-    ds.add("learn_success", ("design_learned", "schedule", "seed"), np.stack(success))
-    ds.add("learn_loss", ("design_learned", "schedule", "seed", "log_step"), np.stack(losses))
+    ds.add(N.MUTATION_CORRECT, ("design_learned", "weight_slot", "mutation_value"), correct)
+    ds.add(N.WEIGHT_NAME, ("design_learned", "weight_slot"), slot_names)
+    ds.add(N.SEED_WEIGHT_VALUE, ("design_learned", "weight_slot"), seed_values)
+    ds.add_axis(N.SCHEDULE, np.asarray([f"tau {a:g} -> {b:g}" for a, b in zip(cfg.tau_starts, cfg.tau_ends)]))
+    ds.add_axis(N.SEED, np.arange(cfg.learn_seeds))
+    ds.add_axis(N.LOG_STEP, np.arange(losses[0].shape[-1]) * 10)
+    ds.add(N.LEARN_SUCCESS, ("design_learned", "schedule", "seed"), np.stack(success))
+    ds.add(N.LEARN_LOSS, ("design_learned", "schedule", "seed", "log_step"), np.stack(losses))
     summary["claims"] = claims(summary)
     return ds, summary
 
