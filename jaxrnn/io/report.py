@@ -99,6 +99,18 @@ def render(results_dir: Path) -> str:
         fig = f"[{Path(c['figure']).name}]({c['figure']})" if c.get("figure") else ""
         lines.append(f"| {cid} | {_cell(statement)} | **{c['verdict']}** | {_cell(c.get('key_number', ''))} | "
                      f"{_cell(_key_effect(c))} | {fig} | `{c.get('test', '')}` |")
+    gpu_claims, _, gpu_runs = collect(Path(results_dir) / "gpu")
+    if gpu_runs:
+        lines += ["", "## On an accelerator", "",
+                  "The same code under the studies' `paper` presets (the claims' own lengths and seed counts), run on "
+                  "a GPU; the CPU rows above are the defaults. Each row names its device.", "",
+                  "| claim | experiment | device | verdict | key number | key effect, 95 % interval (n) |",
+                  "|---|---|---|---|---|---|"]
+        for cid in CLAIMS:
+            if cid in gpu_claims:
+                c = gpu_claims[cid]
+                lines.append(f"| {cid} | gpu/{c['experiment']} | {gpu_runs[c['experiment']]['device']} | "
+                             f"**{c['verdict']}** | {_cell(c.get('key_number', ''))} | {_cell(_key_effect(c))} |")
     lines += ["", "## How verdicts are decided", "", stats.RULE, "",
               "Exact claims (identities, proofs, exhaustive checks) state their own rule: a single counterexample "
               "refutes them, and their effects are counts, not samples.", "", "## Evidence", ""]
@@ -115,8 +127,9 @@ def render(results_dir: Path) -> str:
             if c.get("invalid_reason"):
                 lines.append(f"  - invalid: {_cell(c['invalid_reason'])}")
     lines += ["", "## Runs", "", "| experiment | device | wall time (s) | commit |", "|---|---|---|---|"]
-    for name, run in runs.items():
-        lines.append(f"| {name} | {run['device']} | {run['wall_time_s']} | `{run['commit']}` |")
+    for prefix, table in (("", runs), ("gpu/", gpu_runs)):
+        for name, run in table.items():
+            lines.append(f"| {prefix}{name} | {run['device']} | {run['wall_time_s']} | `{run['commit']}` |")
     lines += ["", "## Figures", ""]
     for name, figs in figures.items():
         lines.append(f"### {name}")

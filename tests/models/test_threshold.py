@@ -1,16 +1,11 @@
 """Threshold RNNs: the boundary, the seed designs, the checker against itself, margins, learning."""
 
-import json
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxrnn.studies import threshold_rnns
-from jaxrnn.io.runner import run as run_study
 from jaxrnn.models import threshold as th
-from jaxrnn.io.config import ConfigError
 
 
 def test_heaviside_boundary_fires_at_zero():
@@ -102,18 +97,4 @@ def test_bad_inputs_are_one_line_errors():
         th.check_sequences(th.SEED_B, np.zeros((1, 3, 1)))
     with pytest.raises(ValueError, match="exceed the exhaustive limit"):
         th.exhaustive_check(th.SEED_B, length=14)
-    with pytest.raises(ConfigError, match="--exhaustive-length-2"):
-        threshold_rnns.Config(exhaustive_length_2=14).validate()
     assert th.check_sequences(th.SEED_A, np.array([[[1], [1], [0]]]))["wrong_outputs"] == 0
-
-
-def test_quick_end_to_end(tmp_path):
-    summary = run_study(threshold_rnns.STUDY, threshold_rnns.Config.quick(), tmp_path / "threshold_rnns")
-    assert set(summary["claims"]) == {"C12", "C13"}
-    assert all(c["verdict"] == "confirmed" for c in summary["claims"].values())
-    saved = json.loads((tmp_path / "threshold_rnns" / "summary.json").read_text())
-    assert saved["figures"] == summary["figures"] and len(summary["figures"]) == 4
-    for name in ("seed_a", "seed_b"):
-        m = summary["mutations"][name]
-        assert m["broken"] == m["broken_with_counterexample"] == m["counterexamples_confirmed_minimal"]
-        assert summary["designs"][name]["proof_and_exhaustive_agree"]
