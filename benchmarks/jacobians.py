@@ -20,7 +20,8 @@ def jacobian_products(n_hidden: int = 32, n_configs: int = 256, t_max: int = 500
     kinds = spectral_study.KINDS
     rows = {"W": np.stack([spectral_study.recurrent_matrix(i, n_hidden, lam, kinds[i % 2])
                            for i, lam in enumerate(np.geomspace(0.1, 8, n_configs))]),
-            "seed": np.arange(n_configs, dtype=np.int32)}
+            "seed": np.arange(n_configs, dtype=np.int32), "h0_noise": np.zeros((n_configs, n_hidden), np.float32),
+            "probe": np.zeros(n_configs, bool)}
     fn = stable_partial(spectral_study._vector_row, act="tanh")
     first, best = best_time(lambda: map_configs(fn, rows, (xs, read), chunk_size=chunk_size, progress=False,
                                                 host_fn=lambda o: jacobians.log_spectral_norm(o[0], o[1])), repeats)

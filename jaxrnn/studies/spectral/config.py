@@ -23,11 +23,17 @@ class Config(StudyConfig):
     seeds_gated: int = field(8, "random GRU/LSTM initialisations", between(1, 1000))
     t_max: int = field(500, "sequence length T (steps)", between(1, 100_000))
     read_every: int = field(5, "read the norm every this many steps", between(1, 100_000))
-    input_seed: int = field(0, "PRNG seed of weights and inputs", at_least(0))
+    h0_perturbations: int = field(2, "extra runs from h0 + delta z (z ~ N(0, I)) per cell above the line "
+                                     "lambda_1 > 1/gamma, where chaos is possible", between(1, 100))
+    h0_delta: float = field(1e-6, "size delta of those h0 perturbations", between(0, 1, lo_open=True))
+    dtype: str = field("float32", "working precision of the Jacobian products (float64: the reference twin)",
+                       one_of("float32", "float64"))
+    input_seed: int = field(0, "PRNG seed of inputs and h0 perturbations", at_least(0))
     chunk_size: int = field(256, "grid rows per compiled call (memory bound)", between(1, 1 << 20))
 
     RELATIONS = (("lambda_min", lambda c: c.lambda_min < c.lambda_max, "must be < --lambda-max"),)
 
     @classmethod
     def quick(cls) -> "Config":
-        return cls(n_hidden=8, n_lambda=9, seeds=2, seeds_gated=2, t_max=60, read_every=10, chunk_size=64)
+        return cls(n_hidden=8, n_lambda=9, seeds=2, seeds_gated=2, t_max=60, read_every=10, h0_perturbations=2,
+                   chunk_size=64)
