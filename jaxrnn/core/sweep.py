@@ -33,7 +33,7 @@ import contextlib
 import functools
 import math
 import time
-from collections import deque
+from collections import Counter, deque
 from typing import Callable
 
 import jax
@@ -59,18 +59,23 @@ ROW_PARTS = 8  # training rows: cut into this many blocks (divides evenly over 1
 
 
 _default_devices: list | None = None
+_every_device = False
+blocks_per_device: Counter = Counter()  # blocks computed by each device (str) since import: tests, bench
 
 
 @contextlib.contextmanager
-def using_devices(devices):
+def using_devices(devices=None, *, every_device: bool = False):
     """Within the block, ``map_blocks`` (and so every grid and training loop) uses only ``devices``
-    (of this process) unless a call names its own: e.g. one device, to compare with all of them."""
-    global _default_devices
-    previous, _default_devices = _default_devices, list(devices)
+    (of this process; None: all) unless a call names its own, e.g. one device to compare with all.
+    ``every_device``: give every device a block whenever there are enough blocks, even where
+    compiling the program for one more device costs more time than it saves (tests, benchmarks)."""
+    global _default_devices, _every_device
+    previous = _default_devices, _every_device
+    _default_devices, _every_device = (None if devices is None else list(devices)), bool(every_device)
     try:
         yield
     finally:
-        _default_devices = previous
+        _default_devices, _every_device = previous
 
 
 def _local_devices(devices) -> list:
@@ -177,7 +182,7 @@ def map_blocks(block_fn: Callable, rows, rows_per_block: int, *, devices=None, p
         free.append(dev)
 
     for k, i in enumerate(mine):
-        if not free and unopened and (cost["open"] is None or _worth_opening(
+        if not free and unopened and (cost["open"] is None or _every_device or _worth_opening(
                 len(mine) - k, len(devices) - len(unopened), cost, in_flight, collect)):
             dev = unopened.popleft()
         else:
@@ -188,6 +193,7 @@ def map_blocks(block_fn: Callable, rows, rows_per_block: int, *, devices=None, p
         start = time.perf_counter()
         out = block_fn(block, dev)
         dispatched = time.perf_counter()
+        blocks_per_device[str(dev)] += 1
         if cost["open"] is None:
             cost["open"] = dispatched - start
         in_flight.append((i, dev, out, dispatched))

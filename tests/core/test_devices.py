@@ -27,9 +27,27 @@ STUDIES_SCRIPT = textwrap.dedent("""
     from jaxrnn.io.runtime import configure_runtime
     configure_runtime()
     import jax
-    from jaxrnn.core.sweep import using_devices
+    from jaxrnn.core import sweep
+    from jaxrnn.core.sweep import map_configs, stable_partial, using_devices
+    from jaxrnn.studies.spectral.compute import _gated_row
     from experiments.sweep import STUDIES
     assert jax.local_device_count() == 4, jax.local_devices()
+
+    def same(a, b):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.dtype == b.dtype and a.shape == b.shape and (
+            a.tobytes() == b.tobytes() if a.dtype.kind in "biufc" else bool(np.all(a == b)))
+
+    # issue 10's case: GRU (and LSTM) Jacobian rows at init, 4 blocks of 64 rows over 4 devices vs 1
+    xs = np.asarray(jax.random.normal(jax.random.key(0), (40, 4)), np.float32)
+    for model in ("gru", "lstm"):
+        fn, seeds = stable_partial(_gated_row, model=model, n=8), {"seed": np.arange(200, dtype=np.int32)}
+        with using_devices(every_device=True):
+            four = map_configs(fn, seeds, (xs, np.array([0, 19, 39])), chunk_size=64)
+        one = map_configs(fn, seeds, (xs, np.array([0, 19, 39])), chunk_size=64, devices=jax.local_devices()[:1])
+        assert all(same(a, b) for a, b in zip(four, one)), model
+    assert len(sweep.blocks_per_device) == 4, sweep.blocks_per_device
+    print("identical gated rows", flush=True)
 
     def flat(out):
         data, summary = out[0], out[1]
@@ -41,17 +59,16 @@ STUDIES_SCRIPT = textwrap.dedent("""
 
     for name in sys.argv[1].split(","):
         config = STUDIES[name].config.quick()
-        (four, s4) = flat(STUDIES[name].compute(config))
+        with using_devices(every_device=True):  # every grid of more than one block uses several devices
+            (four, s4) = flat(STUDIES[name].compute(config))
         with using_devices(jax.local_devices()[:1]):
             (one, s1) = flat(STUDIES[name].compute(config))
         assert sorted(four) == sorted(one), (name, sorted(four), sorted(one))
         for k in four:
-            a, b = np.asarray(four[k]), np.asarray(one[k])
-            same = a.dtype == b.dtype and a.shape == b.shape and (
-                a.tobytes() == b.tobytes() if a.dtype.kind in "biufc" else bool(np.all(a == b)))
-            assert same, f"{name}: {k} differs between 4 devices and 1"
+            assert same(four[k], one[k]), f"{name}: {k} differs between 4 devices and 1"
         assert s4 == s1, f"{name}: summary differs between 4 devices and 1"
         print("identical", name, len(four), "arrays", flush=True)
+    print("blocks per device:", dict(sweep.blocks_per_device), flush=True)
 """)
 
 
@@ -63,7 +80,8 @@ def test_every_study_quick_config_is_identical_on_four_devices_and_one():
     out = subprocess.run([sys.executable, "-c", STUDIES_SCRIPT, ",".join(EXPERIMENTS)], capture_output=True,
                          text=True, env=env, timeout=1800)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
-    assert out.stdout.count("identical ") == len(EXPERIMENTS), out.stdout
+    assert "identical gated rows" in out.stdout, out.stdout
+    assert out.stdout.count("identical ") == len(EXPERIMENTS) + 1, out.stdout
 
 
 DISTRIBUTED_SCRIPT = textwrap.dedent("""
