@@ -12,7 +12,7 @@ import time
 from jaxrnn.io import report, results
 from jaxrnn.io.config import OneLineError, print_error
 from jaxrnn.io.runner import InvalidResult, run
-from jaxrnn.io.runtime import configure_runtime
+from jaxrnn.io.runtime import configure_runtime, is_writer
 from jaxrnn.studies import (clipping, decoding, gradient_decay, skip_connections, spectral, teacher_forcing,
                             threshold_rnns)
 
@@ -46,7 +46,9 @@ def main(argv=None) -> int:
         print_error(parser.prog, str(err))
         return 2
     configure_runtime()
-    results.make_collection(root)
+    writer = is_writer()  # under jax.distributed only process 0 writes
+    if writer:
+        results.make_collection(root)
     failed = []
     for name in names:
         study = STUDIES[name]
@@ -56,7 +58,8 @@ def main(argv=None) -> int:
         except InvalidResult as err:
             print_error(parser.prog, f"{name}: {err}; earlier results left in place")
             failed.append(name)
-    print(report.write(root))
+    if writer:
+        print(report.write(root))
     return 1 if failed else 0
 
 

@@ -107,6 +107,7 @@ def environment() -> dict:
         "platform": dev.platform,
         "device_kind": dev.device_kind,
         "device_count": jax.device_count(),
+        "process_count": jax.process_count(),
         "git_commit": _git_commit(),
     }
 

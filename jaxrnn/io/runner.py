@@ -22,7 +22,7 @@ from typing import Any, Callable, NamedTuple
 
 from jaxrnn.io import results
 from jaxrnn.io.config import ConfigError, OneLineError, parse_args, print_error
-from jaxrnn.io.runtime import configure_runtime
+from jaxrnn.io.runtime import configure_runtime, is_writer
 
 
 class Study(NamedTuple):
@@ -98,13 +98,16 @@ def run(study: Study, config, outdir, *, log=print) -> dict:
     Raises ConfigError / results.OutdirError before computing, InvalidResult (nothing published) after.
     """
     config.validate()
-    target = results.check_outdir(outdir, study.name)
+    writer = is_writer()  # under jax.distributed every process computes; only process 0 writes
+    target = results.check_outdir(outdir, study.name) if writer else None
     started = time.time()
     out = study.compute(config)
     data, summary, arrays = out if len(out) == 3 else (*out, None)
     problems = check_claims(summary)
     if problems:
         raise InvalidResult(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+    if not writer:
+        return summary
     saved = results.save(target, name=study.name, config=config, data=data, summary=summary,
                          figures=study.figures, started=started, arrays=arrays)
     log(f"{study.name}: wrote {target} ({time.time() - started:.1f} s)")

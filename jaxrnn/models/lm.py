@@ -7,7 +7,6 @@ the last consumed token; ``lm_logits`` / ``lm_transition`` plug into ``jaxrnn.de
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import NamedTuple
 
@@ -20,7 +19,7 @@ from jax import lax
 from jaxrnn.models import sources as S
 from jaxrnn.core.cells import GRUParams, gru_cell
 from jaxrnn.models.decoding import _decode
-from jaxrnn.core.sweep import stable_partial, stack_trees
+from jaxrnn.core.sweep import ROW_PARTS, map_configs, part_rows, stable_partial, stack_trees
 
 SCHEDULES = ("constant", "linear", "exponential", "inverse_sigmoid")
 
@@ -180,22 +179,21 @@ def train_lm(row, *, data_fn, vocab: int, n: int, steps: int, lr: float, log_eve
     return TrainOut(params, losses.reshape(-1, log_every).mean(-1), tf_losses.reshape(-1, log_every).mean(-1))
 
 
-@functools.cache
-def _compiled(data_fn, vocab, n, steps, lr, log_every):
-    fn = functools.partial(train_lm, data_fn=data_fn, vocab=vocab, n=n, steps=steps, lr=lr, log_every=log_every)
-    return jax.jit(jax.vmap(fn))
-
-
 def train_many(rows: dict, *, vocab: int, n: int, steps: int, batch: int, max_len: int = 0, lr: float,
-               log_every: int = 10, task: str = "source", digits: int = 0) -> TrainOut:
-    """One jitted, vmapped training run over every row (regimes x seeds x sources).
+               log_every: int = 10, task: str = "source", digits: int = 0, parts: int = ROW_PARTS,
+               devices=None) -> TrainOut:
+    """One jitted, vmapped training run per block of rows (regimes x seeds x sources), blocks over the devices.
 
-    task "source": fresh samples of each row's source; task "reverse": the digit-reversal task."""
+    task "source": fresh samples of each row's source; task "reverse": the digit-reversal task.
+    The N rows are cut into at most ``parts`` blocks of ``part_rows(N, parts)`` rows (``map_configs``
+    with ``lanes=1``): the block size, never the device count, fixes every number. Host arrays."""
     if steps % log_every:
         raise ValueError(f"steps ({steps}) must be a multiple of log_every ({log_every})")
     data_fn = (stable_partial(source_data, batch=batch, max_len=max_len, vocab=vocab) if task == "source"
                else stable_partial(reverse_data, batch=batch, digits=digits))
-    return _compiled(data_fn, vocab, n, steps, float(lr), log_every)(rows)
+    fn = stable_partial(train_lm, data_fn=data_fn, vocab=vocab, n=n, steps=steps, lr=float(lr), log_every=log_every)
+    size = len(rows["seed"])
+    return map_configs(fn, rows, (), chunk_size=part_rows(size, parts), lanes=1, devices=devices, desc=f"train {task}")
 
 
 def schedule_rows(schedules, seeds: int, source: S.Source | None = None, sources=None) -> dict:

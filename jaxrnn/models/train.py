@@ -16,11 +16,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from jax import lax
-from tqdm import tqdm
 
 from jaxrnn.models import tasks
 from jaxrnn.core.cells import VectorParams, vector_cell
 from jaxrnn.core.jacobians import qr_cgs2
+from jaxrnn.core.sweep import ROW_PARTS, map_blocks, part_rows
 from jaxrnn.core.unroll import unroll
 
 METHODS = ("none", "value", "norm")
@@ -144,25 +144,34 @@ def _compiled(task: str, n: int, length: int, batch: int, chunk: int, n_eval: in
 
 
 def train_grid(rows: dict, *, task: str, n: int, length: int, batch: int, steps: int, chunk: int = 250,
-               log_every: int = 10, n_eval: int = 1000, eval_key, progress: bool | None = None) -> TrainResult:
+               log_every: int = 10, n_eval: int = 1000, eval_key, progress: bool | None = None,
+               parts: int = ROW_PARTS, devices=None) -> TrainResult:
     """Train every config row (vmapped, one compiled chunk of ``chunk`` steps reused), then evaluate.
 
-    rows: {"method", "tau", "lr", "radius", "seed"}, each (N,). tqdm shows progress over chunks.
+    rows: {"method", "tau", "lr", "radius", "seed"}, each (N,). The rows are trained in at most ``parts``
+    blocks of ``part_rows(N, parts)`` rows, spread over the devices (``jaxrnn.core.sweep.map_blocks``):
+    the block size, never the device count, fixes every number. tqdm shows progress over blocks.
     """
     tasks.check_length(length)
     if steps % chunk or chunk % log_every:
         raise ValueError(f"steps ({steps}) must be a multiple of chunk ({chunk}), and chunk of log_every ({log_every})")
-    rows = {k: jnp.asarray(v) for k, v in rows.items()}
     init, run, evaluate = _compiled(task, n, length, batch, chunk, n_eval)
-    states = init(rows)
-    losses, norms = [], []
-    for _ in tqdm(range(steps // chunk), desc=f"train {task}", disable=None if progress is None else not progress,
-                  leave=False):
-        states, (loss, norm) = run(rows, states)
-        losses.append(np.asarray(loss))
-        norms.append(np.asarray(norm))
+
+    def block_fn(block, device):  # dispatched asynchronously: nothing here waits for the device
+        block = jax.device_put(block, device)
+        states = init(block)
+        losses, norms = [], []
+        for _ in range(steps // chunk):
+            states, (loss, norm) = run(block, states)
+            losses.append(loss)
+            norms.append(norm)
+        return evaluate(states, jax.device_put(eval_key, device)), tuple(losses), tuple(norms)
+
+    rows = {k: np.asarray(v) for k, v in rows.items()}
+    size = len(next(iter(rows.values())))
+    err, losses, norms = map_blocks(block_fn, rows, part_rows(size, parts), devices=devices, progress=progress,
+                                    desc=f"train {task}")
     loss = np.concatenate(losses, axis=1)
     norm = np.concatenate(norms, axis=1)
     win = lambda a: a.reshape(a.shape[0], -1, log_every)  # noqa: E731
-    return TrainResult(np.asarray(evaluate(states, eval_key)), win(loss).mean(-1), win(norm).max(-1),
-                       np.median(win(norm), axis=-1))
+    return TrainResult(err, win(loss).mean(-1), win(norm).max(-1), np.median(win(norm), axis=-1))
