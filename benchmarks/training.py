@@ -17,12 +17,12 @@ def training_grid(n_models: int = 64, n_hidden: int = 32, batch: int = 32, lengt
     rng = np.random.default_rng(0)
     rows = {"method": rng.integers(0, 3, n_models).astype(np.int32),
             "tau": rng.uniform(0.1, 1.0, n_models).astype(np.float32),
-            "lr": np.full(n_models, 3e-3, np.float32), "radius": rng.uniform(0.9, 3.0, n_models).astype(np.float32),
-            "seed": np.arange(n_models, dtype=np.int32)}
-    kw = dict(task="addition", n=n_hidden, length=length, batch=batch, steps=steps, chunk=steps, log_every=10,
-              n_eval=64, eval_key=key, progress=False)
-    first_v, vmapped = best_time(lambda: train.train_grid(rows, **kw), repeats)
-    one = lambda i: train.train_grid({k: v[i:i + 1] for k, v in rows.items()}, **kw)  # noqa: E731
+            "opt": np.zeros(n_models, np.int32), "lr": np.full(n_models, 3e-3, np.float32),
+            "radius": rng.uniform(0.9, 3.0, n_models).astype(np.float32), "seed": np.arange(n_models, dtype=np.int32)}
+    kw = dict(task="addition", n=n_hidden, length_min=length, length_max=length, batch=batch, steps=steps, checks=1,
+              n_eval=64, eval_key=key)
+    first_v, vmapped = best_time(lambda: train.train_grid(rows, chunk_rows=n_models, **kw), repeats)
+    one = lambda i: train.train_grid({k: v[i:i + 1] for k, v in rows.items()}, chunk_rows=1, **kw)  # noqa: E731
     one(0)  # compile the batch-of-one program once
     first_s, sequential = best_time(lambda: [one(i) for i in range(n_models)], repeats)
     return {"models": n_models, "n_hidden": n_hidden, "batch": batch, "length": length, "steps": steps,

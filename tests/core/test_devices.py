@@ -103,14 +103,15 @@ DISTRIBUTED_SCRIPT = textwrap.dedent("""
     sign, log_abs = map_configs(ROW_FNS["log_grad_row"]["sigmoid"], rows, (xs, np.array([0, 31, 63], np.int32)),
                                 chunk_size=16)  # 2 blocks of 64 rows
     cfg = {"method": np.array([2, 1, 0, 2, 1], np.int32), "tau": np.array([0.5, 0.1, 1.0, 1.0, 0.3], np.float32),
-           "lr": np.full(5, 1e-2, np.float32), "radius": np.array([1.5, 1.0, 2.0, 1.2, 0.9], np.float32),
-           "seed": np.arange(5, dtype=np.int32)}
-    res = train.train_grid(cfg, task="addition", n=6, length=6, batch=8, steps=20, chunk=10, log_every=10, n_eval=32,
-                           eval_key=jax.random.key(9), progress=False)  # 5 blocks of 1 row
+           "opt": np.array([0, 1, 0, 1, 0], np.int32), "lr": np.full(5, 1e-2, np.float32),
+           "radius": np.array([1.5, 1.0, 2.0, 1.2, 0.9], np.float32), "seed": np.arange(5, dtype=np.int32)}
+    res = train.train_grid(cfg, task="addition", n=6, length_min=6, length_max=6, batch=8, steps=20, checks=2,
+                           n_eval=32, eval_key=jax.random.key(9), chunk_rows=1, progress=False)  # 5 blocks of 1 row
     src = sources.random_source(jax.random.key(4), 3, 3)
     lm_rows = lm.schedule_rows([("constant", 1.0, 0.0, 0.0), ("inverse_sigmoid", 5.0, 0.0, 0.0)], 2, source=src)
     out = lm.train_many(lm_rows, vocab=3, n=6, steps=10, batch=4, max_len=8, lr=3e-3, log_every=10, parts=2)
-    arrays = {"sign": sign, "log_abs": log_abs, **{f"train_{k}": v for k, v in res._asdict().items()},
+    arrays = {"sign": sign, "log_abs": log_abs, **{f"train_{k}": v for k, v in res._asdict().items() if k != "grads"},
+              **{f"train_grads_{i}": g for i, g in enumerate(jax.tree.leaves(res.grads))},
               "lm_loss": out.loss, "lm_out": out.params.out}
     if is_writer():
         np.savez(sys.argv[1], **arrays)

@@ -1,29 +1,31 @@
-"""Config of the clipping study (Problem 1 e; claim C5)."""
+"""Config of the clipping study (Problem 1 e; claims C5a geometry, C5b training)."""
 
 from __future__ import annotations
 
 import dataclasses
 
-from jaxrnn.io.config import Check, StudyConfig, at_least, between, field, positive
+from jaxrnn.io.config import Check, StudyConfig, between, field, one_of, positive
+from jaxrnn.models.tasks import TASKS
 
 THRESHOLD = between(1e-6, 1e6)
 RATE = between(0, 100, lo_open=True)
+RADIUS = between(0, 100, lo_open=True)
+OUTCOMES = ("relative_loss", "success")
 
 
 @dataclasses.dataclass(frozen=True)
 class Config(StudyConfig):
-    """Clipping by value vs by norm (optax): geometry, the cliff, and vmapped training grids."""
+    """Clipping by value vs by norm (optax): geometry (C5a) and SGD / Adam training on Pascanu's tasks (C5b)."""
 
-    # direction
+    # C5a: geometry on heavy-tailed synthetic gradients (and on the raw RNN gradients of C5b's runs)
     dims: tuple[int, ...] = field((4, 16, 64, 256, 1024, 4096), "gradient dimensions of the geometry study",
                                   between(1, 1 << 20))
     student_df: float = field(1.5, "degrees of freedom of the heavy-tailed (Student-t) gradients", between(0.5, 1e6))
-    n_grad_samples: int = field(64, "gradient vectors per dimension", between(1, 1 << 16))
-    grad_steps: int = field(512, "training steps whose real gradients are collected", between(1, 1 << 20))
+    n_grad_samples: int = field(64, "synthetic gradient vectors per dimension", between(1, 1 << 16))
     tau_min: float = field(1e-3, "smallest clipping threshold of the geometry sweep", THRESHOLD)
     tau_max: float = field(1e3, "largest clipping threshold of the geometry sweep", THRESHOLD)
     n_tau: int = field(25, "thresholds in the geometry sweep", between(2, 10_000))
-    # cliff
+    # the cliff (Pascanu et al. section 2.3): SGD on a one-unit RNN
     cliff_w: tuple[float, ...] = field((-4.0, 16.0), "w range (lo,hi) of the cliff landscape", between(-1e3, 1e3))
     cliff_b: tuple[float, ...] = field((-10.0, 4.0), "b range (lo,hi) of the cliff landscape", between(-1e3, 1e3))
     cliff_n: int = field(201, "grid points per axis of the cliff landscape", between(2, 4096))
@@ -35,40 +37,69 @@ class Config(StudyConfig):
     cliff_taus: tuple[float, ...] = field((0.01, 0.1, 1.0), "clipping thresholds of the cliff descents", THRESHOLD)
     cliff_steps: int = field(300, "SGD steps of each cliff descent", between(1, 1 << 20))
     cliff_success: float = field(1e-3, "loss below which a cliff descent succeeds", positive(1e6))
-    # training
-    n_hidden: int = field(32, "hidden units of the trained RNNs", between(1, 1024))
-    length_addition: int = field(15, "sequence length L of the addition task", between(2, 10_000))
-    length_temporal: int = field(25, "sequence length L of the temporal-order task", between(2, 10_000))
-    batch: int = field(32, "sequences per training batch", between(1, 1 << 16))
-    steps: int = field(1000, "training steps (a multiple of --chunk)", between(1, 1 << 24))
-    chunk: int = field(250, "steps per compiled training call (a multiple of --log-every)", between(1, 1 << 24))
-    log_every: int = field(10, "record the loss every this many steps", between(1, 1 << 24))
-    thresholds: tuple[float, ...] = field((0.01, 0.03, 0.1, 0.3, 1.0, 3.0), "clipping thresholds trained",
-                                          THRESHOLD)
-    lrs: tuple[float, ...] = field((1e-3, 1e-2), "learning rates trained", RATE)
-    radii: tuple[float, ...] = field((1.0, 2.0), "spectral radii of the initial recurrent matrix", between(0, 100, lo_open=True))
-    seeds: int = field(4, "seeds per training cell", between(1, 10_000))
-    n_eval: int = field(1000, "fresh sequences scoring each trained model", between(1, 1 << 20))
-    seed: int = field(0, "PRNG seed", at_least(0))
+    # C5b: training on Pascanu's tasks
+    tasks: tuple[str, ...] = field(("addition", "temporal_order"), "Pascanu's tasks trained", one_of(*TASKS),
+                                   distinct=True)
+    length_min: int = field(30, "shortest sequence length of a batch (one length per batch, as Pascanu)",
+                            between(2, 10_000))
+    length_max: int = field(30, "longest sequence length of a batch", between(2, 10_000))
+    n_hidden: int = field(16, "hidden units of the trained RNNs", between(1, 1024))
+    batch: int = field(20, "sequences per training batch (Pascanu: 20)", between(1, 1 << 16))
+    steps: int = field(800, "training steps per run (a multiple of --checks)", between(1, 1 << 24))
+    checks: int = field(4, "evaluations on fresh sequences per run (equally spaced, the last after the last step)",
+                        between(1, 10_000))
+    log_every: int = field(10, "steps per window of the saved loss / gradient-norm traces (divides --steps/--checks)",
+                           between(1, 1 << 20))
+    n_eval: int = field(500, "fresh sequences of each evaluation (the same for every run)", between(1, 1 << 20))
+    sgd_lr: float = field(0.1, "learning rate of plain SGD (the claim's optimizer)", RATE)
+    radii: tuple[float, ...] = field((0.8, 1.5, 3.0), "spectral radii of the initial recurrent matrix (SGD arm)",
+                                     RADIUS, distinct=True)
+    adam_lr: float = field(1e-3, "learning rate of the Adam arm", RATE)
+    adam_radii: tuple[float, ...] = field((3.0,), "initial spectral radii of the Adam arm", RADIUS, distinct=True)
+    value_thresholds: tuple[float, ...] = field((0.01, 0.03, 0.1, 0.3), "candidate thresholds of clipping by value",
+                                                THRESHOLD, distinct=True)
+    norm_thresholds: tuple[float, ...] = field((0.3, 1.0, 3.0, 10.0), "candidate thresholds of clipping by global norm",
+                                               THRESHOLD, distinct=True)
+    selection_seeds: int = field(2, "seeds per radius on which each method's threshold is chosen", between(1, 10_000))
+    eval_seeds: int = field(16, "seeds per reported cell (disjoint from the selection seeds)", between(1, 10_000))
+    outcome: str = field("relative_loss", "what decides C5b: relative_loss (log10 final loss / constant "
+                         "predictor's, the CPU default) or success (< 1 % errors, Pascanu's)", one_of(*OUTCOMES))
+    success_error: float = field(0.01, "error rate on fresh sequences below which a run succeeds", between(0, 1))
+    jump_factor: float = field(3.0, "a window loss above this times the best earlier one (and above the constant "
+                               "predictor's) is a jump", between(1, 1e6, lo_open=True))
+    time_budget_s: float = field(0.0, "0: train all --steps; > 0: train only as many blocks of --steps/--checks steps "
+                                 "as fit this many seconds (timed on the first task; a GPU preset)", between(0, 1e6))
+    chunk_rows: int = field(64, "training runs per compiled call (vmapped together)", between(1, 1 << 20))
+    seed: int = field(0, "PRNG seed (evaluation sets, synthetic gradients; run seeds are offset from it)",
+                      between(0, 10_000))
 
     PRESETS = ("paper",)
     RELATIONS = (
         ("tau_min", lambda c: c.tau_min < c.tau_max, "must be < --tau-max"),
         ("cliff_w", lambda c: len(c.cliff_w) == 2 and c.cliff_w[0] < c.cliff_w[1], "need two values lo,hi with lo < hi"),
         ("cliff_b", lambda c: len(c.cliff_b) == 2 and c.cliff_b[0] < c.cliff_b[1], "need two values lo,hi with lo < hi"),
-        ("steps", lambda c: c.steps % c.chunk == 0, "must be a multiple of --chunk"),
-        ("chunk", lambda c: c.chunk % c.log_every == 0, "must be a multiple of --log-every"),
+        ("length_min", lambda c: c.length_min <= c.length_max, "must be <= --length-max"),
+        ("steps", lambda c: c.steps % c.checks == 0, "must be a multiple of --checks"),
+        ("log_every", lambda c: (c.steps // c.checks) % c.log_every == 0, "must divide --steps / --checks"),
+        ("radii", lambda c: max(c.radii) > 1, "need a radius > 1 (the exploding regime that decides C5b)"),
+        ("eval_seeds", lambda c: c.eval_seeds <= 100_000 and c.selection_seeds <= 100_000,
+         "at most 100000 (seed ranges must stay disjoint)"),
     )
 
     @classmethod
     def paper(cls) -> "Config":
-        """Pascanu et al.'s lengths (for a GPU): the tasks at L = 100, longer training, wider grids."""
-        return cls(length_addition=100, length_temporal=100, steps=20000, chunk=1000, radii=(0.9, 1.5, 3.0),
-                   lrs=(1e-3, 3e-3, 1e-2), seeds=8, n_hidden=50)
+        """Pascanu et al.'s conditions on one GPU in <= 10 minutes: lengths 50-200 (one per batch), 50 hidden units,
+        SGD at lr 0.01, both arms at every radius, 32 evaluation seeds per cell, decided on task success. Training
+        stops at the last whole block of 500 steps that fits --time-budget-s (timed on the machine; the summary
+        records the steps that ran); the multiplication task is left out to give the two others more steps
+        (add it with --tasks addition,multiplication,temporal_order)."""
+        return cls(length_min=50, length_max=200, n_hidden=50, steps=50_000, checks=100, log_every=50, sgd_lr=0.01,
+                   radii=(0.8, 1.5, 3.0), adam_radii=(0.8, 1.5, 3.0), selection_seeds=4, eval_seeds=32, n_eval=1000,
+                   outcome="success", time_budget_s=420.0, chunk_rows=576)
 
     @classmethod
     def quick(cls) -> "Config":
-        return cls(dims=(4, 64), n_grad_samples=8, grad_steps=32, n_tau=7, cliff_n=21, cliff_starts=((9.0, -5.0),),
-                   cliff_lrs=(0.5,), cliff_taus=(0.1,), cliff_steps=20, n_hidden=8, length_addition=6,
-                   length_temporal=8, batch=8, steps=40, chunk=20, log_every=10, thresholds=(0.1, 1.0),
-                   lrs=(1e-2,), radii=(1.0,), seeds=2, n_eval=100)
+        return cls(dims=(4, 64), n_grad_samples=8, n_tau=7, cliff_n=21, cliff_starts=((9.0, -5.0),),
+                   cliff_lrs=(0.5,), cliff_taus=(0.1,), cliff_steps=20, n_hidden=4, length_min=6, length_max=8,
+                   batch=4, steps=20, checks=2, log_every=5, n_eval=32, radii=(0.8, 3.0), value_thresholds=(0.1, 1.0),
+                   norm_thresholds=(1.0, 10.0), selection_seeds=1, eval_seeds=3, chunk_rows=64)

@@ -6,104 +6,188 @@ from pathlib import Path
 
 import numpy as np
 
-from jaxrnn.io.figures import save_figure, plt
+from jaxrnn.io.figures import plt, save_figure
 from jaxrnn.io.results import Dataset
+from jaxrnn.studies.clipping import names as nm
+
+METHOD_COLORS = {"none": "tab:red", "value": "tab:orange", "norm": "tab:blue"}
+CLIP_COLORS = {"value": "tab:orange", "global_norm": "tab:blue", "block_rms": "tab:green"}
 
 
 def draw(ds: Dataset, summary: dict, folder: Path) -> list[str]:
     """Every figure of the study, from the saved data (and summary) only; returns the file names."""
-    return [_fig_direction(ds, folder), _fig_cliff(ds, folder), _fig_training(ds, folder), _fig_traces(ds, folder)]
+    tasks_ = list(summary["training"])
+    return [_fig_direction(ds, folder), _fig_cliff(ds, folder), _fig_outcome(ds, summary, tasks_, folder),
+            _fig_explosions(ds, tasks_, folder), _fig_traces(ds, summary, tasks_, folder),
+            _fig_selection(ds, summary, tasks_, folder)]
 
 
 def _fig_direction(ds: Dataset, folder) -> str:
-    clips = list(ds["clip"])
-    fig, axes = plt.subplots(1, len(clips) + 1, figsize=(4.4 * (len(clips) + 1), 3.8), squeeze=False)
+    clips = [str(c) for c in ds[nm.AX_CLIP]]
+    fig, axes = plt.subplots(1, len(clips) + 1, figsize=(4.6 * (len(clips) + 1), 4.2), squeeze=False)
     for c, clip in enumerate(clips):
         ax = axes[0, c]
-        im = ax.pcolormesh(ds["tau"], ds["dim"], ds["cos_synthetic"][:, :, c], cmap="viridis", vmin=0, vmax=1,
-                           shading="nearest")
+        im = ax.pcolormesh(ds[nm.AX_TAU], ds[nm.AX_DIM], ds[nm.COS_SYNTHETIC][:, :, c], cmap="viridis", vmin=0,
+                           vmax=1, shading="nearest")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("threshold tau")
-        ax.set_ylabel("gradient dimension")
-        ax.set_title(f"{clip}: median cos(g, clip(g)), Student-t g", fontsize=8)
-    fig.colorbar(im, ax=axes[0, :len(clips)], label="cosine")
+        ax.set_ylabel("gradient dimension d")
+        ax.set_title(f"{clip}: median cos(g, clip(g))\nStudent-t gradients")
+    fig.colorbar(im, ax=axes[0, :len(clips)], label="cosine (1 = direction kept)", shrink=0.9)
     ax = axes[0, -1]
-    norms = ds["grad_norm_real"]
+    norms = ds[nm.NORM_REAL]
+    rel = ds[nm.AX_TAU][None, :] / norms[:, None]
     for c, clip in enumerate(clips):
-        ratio_tau = ds["tau"][None, :] / norms[:, None]
-        ax.scatter(ratio_tau.ravel(), ds["cos_real"][:, :, c].ravel(), s=2, alpha=0.4, label=clip)
+        ax.scatter(rel.ravel(), ds[nm.COS_REAL][:, :, c].ravel(), s=3, alpha=0.35, color=CLIP_COLORS.get(clip),
+                   label=clip, rasterized=True)
     ax.set_xscale("log")
-    ax.set_xlabel("tau / ||g|| (RNN training gradients)")
+    ax.set_xlabel("tau / ||g||")
     ax.set_ylabel("cos(g, clip(g))")
-    ax.legend(fontsize=7, markerscale=4)
-    return save_figure(fig, folder, "direction.png")
+    ax.set_title(f"raw gradients of unclipped SGD runs\n({len(norms)} gradients)")
+    ax.legend(markerscale=4, loc="lower right")
+    return save_figure(fig, folder, nm.FIG_DIRECTION)
 
 
 def _fig_cliff(ds: Dataset, folder) -> str:
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.4))
-    w, b = ds["cliff_w"], ds["cliff_b"]
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
+    w, b = ds[nm.AX_CLIFF_W], ds[nm.AX_CLIFF_B]
     with np.errstate(divide="ignore"):
-        surf = np.log10(ds["cliff_loss"].T)
-    lr_i = min(1, len(ds["cliff_lr"]) - 1)
-    tau_i = len(ds["cliff_tau"]) // 2
+        surf = np.log10(ds[nm.CLIFF_LOSS].T)
+    lr_i = min(1, len(ds[nm.AX_CLIFF_LR]) - 1)
+    tau_i = len(ds[nm.AX_CLIFF_TAU]) // 2
     for m, ax in enumerate(axes):
-        im = ax.pcolormesh(w, b, surf, cmap="magma", shading="nearest", vmin=-6, vmax=0)
-        for s in range(len(ds["cliff_start"])):
-            path = ds["cliff_paths"][m, lr_i, tau_i, s]
+        im = ax.pcolormesh(w, b, surf, cmap="magma", shading="nearest", vmin=-6, vmax=0, rasterized=True)
+        for s in range(len(ds[nm.AX_CLIFF_START])):
+            path = ds[nm.CLIFF_PATHS][m, lr_i, tau_i, s]
             ax.plot(path[:, 0], path[:, 1], "-", color="c", lw=0.9)
             ax.plot(path[0, 0], path[0, 1], "wo", ms=3)
         ax.set_xlim(w[0], w[-1])
         ax.set_ylim(b[0], b[-1])
-        ax.set_title(f"{ds['method'][m]} (SGD lr={ds['cliff_lr'][lr_i]:g}, tau={ds['cliff_tau'][tau_i]:g})",
-                     fontsize=9)
+        ax.set_title(f"{ds[nm.AX_METHOD][m]} (SGD lr={ds[nm.AX_CLIFF_LR][lr_i]:g}, tau={ds[nm.AX_CLIFF_TAU][tau_i]:g})")
         ax.set_xlabel("w")
         ax.set_ylabel("b")
     fig.colorbar(im, ax=axes, label="log10 loss")
-    fig.suptitle(r"Pascanu's cliff: $x_t = w\,\sigma(x_{t-1}) + b$, loss $(\sigma(x_{50}) - 0.7)^2$", fontsize=10)
-    return save_figure(fig, folder, "cliff.png")
+    fig.suptitle(r"Pascanu's cliff: $x_t = w\,\sigma(x_{t-1}) + b$, loss $(\sigma(x_{50}) - 0.7)^2$; "
+                 "white dots: starts, cyan: SGD paths")
+    return save_figure(fig, folder, nm.FIG_CLIFF)
 
 
-def _fig_training(ds: Dataset, folder) -> str:
-    tasks_ = [n.split("__")[0] for n in ds.arrays if n.endswith("__success")]
-    variants = ds["variant"]
-    fig, axes = plt.subplots(len(tasks_), 1, figsize=(9, 3.2 * len(tasks_)), squeeze=False)
+def _arm_title(arm: str, summary: dict, task: str) -> str:
+    ch = summary["training"][task]["chosen_tau"][arm]
+    return f"{task}, {'SGD' if arm == 'sgd' else 'Adam'}\nchosen tau: value {ch['value']:g}, norm {ch['norm']:g}"
+
+
+def _fig_outcome(ds: Dataset, summary: dict, tasks_: list, folder) -> str:
+    fig, axes = plt.subplots(len(tasks_), 2, figsize=(12, 3.9 * len(tasks_)), squeeze=False,
+                             gridspec_kw={"width_ratios": [2, 1]})
+    methods = [str(m) for m in ds[nm.AX_METHOD]]
+    rng = np.random.default_rng(0)
     for i, task in enumerate(tasks_):
+        for j, arm in enumerate(nm.ARMS):
+            ax = axes[i, j]
+            radii = ds[nm.ax_radius(arm)]
+            y = ds[nm.run_array(task, arm, nm.Y)]  # (radius, method, seed)
+            for r in range(len(radii)):
+                for m, method in enumerate(methods):
+                    x0 = r + (m - 1) * 0.25
+                    vals = y[r, m]
+                    ax.scatter(x0 + rng.uniform(-0.07, 0.07, vals.size), vals, s=9, alpha=0.5,
+                               color=METHOD_COLORS[method], label=method if r == 0 else None)
+                    ax.plot([x0 - 0.1, x0 + 0.1], [vals.mean()] * 2, color="k", lw=1.6)
+            ax.axhline(0, color="0.5", lw=0.8, ls="--")
+            ax.set_xticks(np.arange(len(radii)), [f"{r:g}" for r in radii])
+            ax.set_xlabel("initial recurrent spectral radius")
+            ax.set_ylabel("y = log10(final loss / constant's)")
+            ax.set_title(_arm_title(arm, summary, task))
+            if i == 0 and j == 0:
+                ax.legend(title="clipping (bar: mean)", loc="upper left")
+    fig.suptitle("Final loss on fresh sequences relative to the best constant predictor (0: no better; "
+                 f"{nm.LOG_CAP:g}: cap), one dot per evaluation seed")
+    return save_figure(fig, folder, nm.FIG_OUTCOME)
+
+
+def _fig_explosions(ds: Dataset, tasks_: list, folder) -> str:
+    fig, axes = plt.subplots(len(tasks_), 2, figsize=(12, 3.9 * len(tasks_)), squeeze=False)
+    methods = [str(m) for m in ds[nm.AX_METHOD]]
+    radii = ds[nm.ax_radius("sgd")]
+    rng = np.random.default_rng(1)
+    for i, task in enumerate(tasks_):
+        ratio = ds[nm.run_array(task, "sgd", nm.NORM_RATIO)]
+        wrecked = ds[nm.run_array(task, "sgd", nm.WRECKED)]
         ax = axes[i, 0]
-        rate = ds[f"{task}__success"].mean(axis=-1)  # (variant, lr, radius)
-        img = rate.reshape(len(variants), -1).T
-        im = ax.pcolormesh(np.arange(len(variants)), np.arange(img.shape[0]), img, cmap="RdYlGn", vmin=0, vmax=1,
-                           shading="nearest")
-        ax.set_xticks(np.arange(len(variants)), variants, rotation=60, fontsize=7)
-        labels = [f"lr={lr:g}, radius={r:g}" for lr in ds["lr"] for r in ds["radius"]]
-        ax.set_yticks(np.arange(len(labels)), labels, fontsize=7)
-        ax.set_title(f"{task}: success rate over seeds (< 1% errors on fresh sequences)", fontsize=9)
-    fig.colorbar(im, ax=axes, label="success rate")
-    return save_figure(fig, folder, "training_success.png")
+        for r in range(len(radii)):
+            for m, method in enumerate(methods):
+                vals = ratio[r, m]
+                ax.scatter(r + (m - 1) * 0.25 + rng.uniform(-0.07, 0.07, vals.size), vals, s=9, alpha=0.6,
+                           color=METHOD_COLORS[method], label=method if r == 0 else None)
+        ax.axhline(nm.BIG_FACTOR, color="0.5", lw=0.8, ls="--")
+        ax.set_yscale("log")
+        ax.set_xticks(np.arange(len(radii)), [f"{r:g}" for r in radii])
+        ax.set_xlabel("initial recurrent spectral radius")
+        ax.set_ylabel("largest / median raw gradient norm")
+        ax.set_title(f"{task}, SGD: gradient explosions per run (raw norm, before clipping)")
+        if i == 0:
+            ax.legend(title="clipping", loc="upper left")
+        ax = axes[i, 1]
+        width = 0.25
+        for m, method in enumerate(methods):
+            rate = wrecked[:, m].mean(axis=-1)
+            ax.bar(np.arange(len(radii)) + (m - 1) * width, rate, width, color=METHOD_COLORS[method], label=method)
+        if not wrecked.any():
+            ax.text(0.5, 0.5, "no run wrecked", transform=ax.transAxes, ha="center", va="center")
+        ax.set_ylim(0, 1.05)
+        ax.set_xticks(np.arange(len(radii)), [f"{r:g}" for r in radii])
+        ax.set_xlabel("initial recurrent spectral radius")
+        ax.set_ylabel(f"share of the {wrecked.shape[-1]} runs")
+        ax.set_title(f"{task}, SGD: runs wrecked (non-finite or loss jump)")
+        ax.legend(title="clipping", loc="upper left")
+    return save_figure(fig, folder, nm.FIG_EXPLOSIONS)
 
 
-def _fig_traces(ds: Dataset, folder) -> str:
-    tasks_ = [n.split("__")[0] for n in ds.arrays if n.endswith("__success")]
-    variants = list(ds["variant"])
-    fig, axes = plt.subplots(2, len(tasks_), figsize=(6.5 * len(tasks_), 7), squeeze=False)
-    steps = ds["window"]
-    r = len(ds["radius"]) - 1  # the largest initial radius: where gradients explode
-    l = len(ds["lr"]) - 1
-    picks = [0] + [i for i, v in enumerate(variants) if v.startswith("value")][-2:-1] + \
-            [i for i, v in enumerate(variants) if v.startswith("norm")][-2:-1]
+def _fig_traces(ds: Dataset, summary: dict, tasks_: list, folder) -> str:
+    fig, axes = plt.subplots(2, len(tasks_), figsize=(6.5 * len(tasks_), 7.5), squeeze=False)
+    methods = [str(m) for m in ds[nm.AX_METHOD]]
+    steps = ds[nm.AX_WINDOW]
+    radii = ds[nm.ax_radius("sgd")]
+    r = len(radii) - 1  # the largest initial radius
     for t, task in enumerate(tasks_):
-        for v in picks:
-            axes[0, t].plot(steps, np.median(ds[f"{task}__loss"][v, l, r], axis=0), label=variants[v])
-            axes[1, t].plot(steps, ds[f"{task}__grad_norm_max"][v, l, r, 0], lw=0.8, label=variants[v])
+        const = summary["training"][task]["constant_loss"]
+        loss = ds[nm.run_array(task, "sgd", nm.LOSS_TRACE)][r] / const  # (method, seed, window)
+        norm = ds[nm.run_array(task, "sgd", nm.NORM_TRACE)][r]
+        for m, method in enumerate(methods):
+            with np.errstate(invalid="ignore"):
+                axes[0, t].plot(steps, np.nanmedian(np.where(np.isfinite(loss[m]), loss[m], np.nan), axis=0),
+                                color=METHOD_COLORS[method], label=method)
+            axes[1, t].plot(steps, np.where(np.isfinite(norm[m, 0]), norm[m, 0], np.nan), lw=0.9,
+                            color=METHOD_COLORS[method], label=method)
+        axes[0, t].axhline(1, color="0.5", lw=0.8, ls="--")
         axes[0, t].set_yscale("log")
-        axes[0, t].set_title(f"{task}, lr={ds['lr'][l]:g}, radius={ds['radius'][r]:g}: median loss", fontsize=9)
+        axes[0, t].set_ylabel("training loss / constant predictor's")
+        axes[0, t].set_title(f"{task}, SGD, radius {radii[r]:g}: median over seeds")
         axes[1, t].set_yscale("log")
-        axes[1, t].set_title("raw gradient norm, max per window (seed 0)", fontsize=9)
-        axes[1, t].set_xlabel("step")
-        axes[0, t].legend(fontsize=7)
-    return save_figure(fig, folder, "training_traces.png")
+        axes[1, t].set_ylabel("largest raw gradient norm in window")
+        axes[1, t].set_title(f"{task}, SGD, radius {radii[r]:g}: first evaluation seed")
+        axes[1, t].set_xlabel("training step")
+        axes[0, t].legend(title="clipping")
+    return save_figure(fig, folder, nm.FIG_TRACES)
 
 
-# ---------------------------------------------------------------------------
-# teacher_forcing
-# ---------------------------------------------------------------------------
+def _fig_selection(ds: Dataset, summary: dict, tasks_: list, folder) -> str:
+    fig, axes = plt.subplots(len(tasks_), 2, figsize=(11, 3.6 * len(tasks_)), squeeze=False)
+    for i, task in enumerate(tasks_):
+        chosen = summary["training"][task]["chosen_tau"]
+        for j, arm in enumerate(nm.ARMS):
+            ax = axes[i, j]
+            for method, tax in (("value", nm.AX_VALUE_TAU), ("norm", nm.AX_NORM_TAU)):
+                y = ds[nm.selection_array(task, arm, method)]  # (radius, tau, seed)
+                taus = ds[tax]
+                ax.plot(taus, y.mean(axis=(0, 2)), "o-", color=METHOD_COLORS[method], label=method)
+                k = int(np.argmin(np.abs(taus - chosen[arm][method])))
+                ax.plot(taus[k], y.mean(axis=(0, 2))[k], "*", ms=14, color=METHOD_COLORS[method], mec="k")
+            ax.set_xscale("log")
+            ax.set_xlabel("threshold tau")
+            ax.set_ylabel("mean y on selection seeds")
+            ax.set_title(f"{task}, {'SGD' if arm == 'sgd' else 'Adam'}: threshold selection (star: chosen)")
+            ax.legend(title="clipping")
+    return save_figure(fig, folder, nm.FIG_SELECTION)
