@@ -31,6 +31,7 @@ STUDIES_SCRIPT = textwrap.dedent("""
     from jaxrnn.core.sweep import map_configs, stable_partial, using_devices
     from jaxrnn.studies.spectral.compute import _gated_row
     from experiments.sweep import STUDIES
+    from jaxrnn.io.results import _jsonable
     assert jax.local_device_count() == 4, jax.local_devices()
 
     def same(a, b):
@@ -55,7 +56,7 @@ STUDIES_SCRIPT = textwrap.dedent("""
         arrays.update({k: v for k, (_, v) in data.arrays.items()})
         for file_name, content in (out[2] if len(out) == 3 and out[2] else {}).items():
             arrays.update({f"{file_name}:{k}": np.asarray(v) for k, v in content.items()})
-        return arrays, json.dumps(summary, sort_keys=True, default=str)
+        return arrays, json.dumps(_jsonable(summary), sort_keys=True)
 
     for name in sys.argv[1].split(","):
         config = STUDIES[name].config.quick()

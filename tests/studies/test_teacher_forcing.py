@@ -1,61 +1,23 @@
-"""Training regimes: schedules, coin flips, teacher forcing exactly, vmapped == single, the study."""
+"""The teacher_forcing study: source metrics against exact enumeration (unfinished and impossible
+samples kept), claim helpers against plain loops, config checks, the quick config end to end."""
 
-import math
+import itertools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxrnn.studies import teacher_forcing
+from jaxrnn.io.config import ConfigError
+from jaxrnn.io.results import Dataset
 from jaxrnn.io.runner import run as run_study
 from jaxrnn.models import lm
 from jaxrnn.models import sources as S
-from jaxrnn.io.config import ConfigError
-
-
-def test_schedules_follow_their_formulas():
-    i = np.arange(0, 1000, 7)
-    got = lambda kind, k, c=0.0, e=0.0: np.asarray(lm.schedule_eps(lm.SCHEDULES.index(kind), k, c, e, i))  # noqa
-    np.testing.assert_allclose(got("constant", 0.3), 0.3, rtol=1e-6)
-    np.testing.assert_allclose(got("linear", 1.0, 0.002, 0.1), np.maximum(0.1, 1.0 - 0.002 * i), rtol=1e-5)
-    np.testing.assert_allclose(got("exponential", 0.99), 0.99 ** i, rtol=1e-4, atol=1e-30)
-    np.testing.assert_allclose(got("inverse_sigmoid", 50.0), 50 / (50 + np.exp(i / 50)), rtol=1e-4)
-
-
-@pytest.mark.parametrize("kind,k,c,msg", [("exponential", 1.0, 0, "0 < k < 1"), ("inverse_sigmoid", 0.5, 0, "k >= 1"),
-                                          ("linear", 1.0, -0.1, "c >= 0"), ("cosine", 1.0, 0, "unknown")])
-def test_bad_schedules(kind, k, c, msg):
-    with pytest.raises(ValueError, match=msg):
-        lm.check_schedule(kind, k, c)
-    with pytest.raises(ConfigError, match="--schedules"):
-        teacher_forcing.Config(schedules=(("constant", 1.0, 0.0, 0.0), ("constant", 0.0, 0.0, 0.0),
-                                          (kind, k, c, 0.0))).validate()
-
-
-def test_coin_flips_use_the_stated_probability(key):
-    for eps in (0.1, 0.5, 0.9):
-        fed = jax.vmap(lambda kk: lm.feed_token(kk, eps, 1, 0, False))(jax.random.split(key, 20000))
-        rate = float(np.mean(np.asarray(fed) == 1))
-        assert abs(rate - eps) < 4 * math.sqrt(eps * (1 - eps) / 20000)  # 4 standard errors
-    forced = jax.vmap(lambda kk: lm.feed_token(kk, 0.0, 1, 0, True))(jax.random.split(key, 100))
-    assert np.all(np.asarray(forced) == 1)
-
-
-def test_eps_one_is_plain_teacher_forcing(key):
-    p = lm.init_lm(key, 5, 8)
-    tokens = jnp.array([3, 1, 4, 1, 5, 5, 5])
-    length = jnp.int32(5)
-    nll, count = lm.sequence_nll(p, tokens, length, 1.0, jax.random.key(3))
-    # the obvious twin: feed BOS then the true tokens, sum -log p over the first `length` ids
-    h = lm.lm_state0(p)
-    expect = 0.0
-    for t in range(int(length)):
-        expect -= float(jax.nn.log_softmax(lm.lm_logits(p, h))[tokens[t]])
-        h = lm.lm_transition(p, h, tokens[t])
-    assert float(nll) == pytest.approx(expect, rel=1e-5) and float(count) == 5
-    nll0, _ = lm.sequence_nll(p, tokens, length, 0.0, jax.random.key(3))
-    assert float(nll0) != pytest.approx(expect, rel=1e-3)  # free running really feeds other tokens
+from jaxrnn.studies import teacher_forcing
+from jaxrnn.studies.teacher_forcing import claims as C
+from jaxrnn.studies.teacher_forcing import compute
+from jaxrnn.studies.teacher_forcing import names as N
+from jaxrnn.studies.teacher_forcing.config import REGIMES, Config
 
 
 def test_conditional_matches_walking_the_automaton():
@@ -69,25 +31,120 @@ def test_conditional_matches_walking_the_automaton():
     assert got.sum() == pytest.approx(1.0, abs=1e-5)
 
 
-def test_vmapped_training_equals_single_run():
-    src = S.random_source(jax.random.key(4), 3, 3)
-    rows = lm.schedule_rows([("constant", 1.0, 0.0, 0.0), ("inverse_sigmoid", 5.0, 0.0, 0.0)], 2, source=src)
-    kw = dict(vocab=3, n=6, steps=20, batch=4, max_len=8, lr=3e-3, log_every=10)
-    many = lm.train_many(rows, **kw)
-    for i in range(4):
-        one = lm.train_many({k: jax.tree.map(lambda a: a[i:i + 1], v) for k, v in rows.items()}, **kw)
-        np.testing.assert_allclose(np.asarray(one.loss[0]), np.asarray(many.loss[i]), rtol=1e-5)
-        np.testing.assert_allclose(np.asarray(one.params.out[0]), np.asarray(many.params.out[i]), rtol=1e-5,
-                                   atol=1e-6)
+def _exact_truncated_kl(p, src, max_len, vocab):
+    """KL of the source from the model on sequences cut after max_len ids, by enumerating every live
+    prefix: sum over prefixes y_<t (t < max_len, no EOS yet) of p_true(y_<t) KL_t(y_<t). float64."""
+    emit = np.exp(np.asarray(src.emit_logp, np.float64))
+    total = 0.0
+    for t in range(max_len):
+        for prefix in itertools.product(range(vocab), repeat=t):
+            state, prob = 0, 1.0
+            for tok in prefix:
+                prob *= emit[state, tok]
+                state = int(src.next_state[state, tok])
+            if prob == 0.0:
+                continue
+            h = lm.lm_state0(p)
+            for tok in prefix:
+                h = lm.lm_transition(p, h, tok)
+            logq = np.asarray(jax.nn.log_softmax(lm.lm_logits(p, h)), np.float64)
+            pt = emit[state]
+            keep = pt > 0
+            total += prob * float(np.sum(pt[keep] * (np.log(pt[keep]) - logq[keep])))
+    return total
+
+
+def test_source_eval_matches_exact_enumeration_unfinished_samples_kept():
+    """The Monte Carlo sequence KL equals the exact KL of the truncated source within 4 standard errors;
+    with max_len 4 and little EOS most samples are unfinished, so dropping them would miss it."""
+    vocab, max_len = 3, 4
+    src = S.random_source(jax.random.key(5), 3, vocab, forbidden=0.3, eos=0.05)
+    with jax.enable_x64(True):
+        p = jax.tree.map(lambda a: a.astype(jnp.float64), lm.init_lm(jax.random.key(6), vocab, 5))
+        src64 = S.Source(src.emit_logp.astype(jnp.float64), src.next_state)
+        ev = compute.source_eval(p, src64, jax.random.key(7), n=20000, max_len=max_len, vocab=vocab)
+        exact = _exact_truncated_kl(p, src64, max_len, vocab)
+    assert float(ev["unfinished"]) > 0.5
+    assert abs(float(ev["seq_kl"]) - exact) < 4 * float(ev["seq_kl_se"])
+    # per-position sums add up to the per-sample sums; true samples are scored at every live position
+    assert float(ev["kl_true"].sum()) / 20000 == pytest.approx(float(ev["seq_kl"]), rel=1e-9)
+    assert int(ev["n_true"][0]) == 20000
+
+
+def test_own_samples_that_become_impossible_are_counted_not_dropped():
+    vocab, max_len = 4, 8
+    src = S.random_source(jax.random.key(1), 3, vocab, forbidden=0.5, eos=0.2)
+    p = lm.init_lm(jax.random.key(2), vocab, 6)  # untrained: puts mass on forbidden tokens
+    ev = compute.source_eval(p, src, jax.random.key(3), n=2000, max_len=max_len, vocab=vocab)
+    n_own, n_imp = np.asarray(ev["n_own"]), np.asarray(ev["n_impossible"])
+    assert n_imp.sum() > 0 and float(ev["own_impossible"]) > 0
+    assert n_own[0] + n_imp[0] == 2000  # every own sample is accounted for at every live position
+    assert np.all(np.diff(n_own + n_imp) <= 0)  # live samples only end (EOS), never vanish otherwise
+
+
+def test_source_rates_pool_positions_by_occurrence():
+    ds = Dataset()
+    ds.add_axis(N.REGIME, np.asarray(REGIMES[:1]))
+    ds.add_axis(N.SEED, np.arange(1))
+    ds.add_axis(N.POSITION, np.arange(2))
+    ds.add(N.SRC_KL_TRUE, (N.REGIME, N.SEED, N.POSITION), [[[10.0, 1.0]]])
+    ds.add(N.SRC_N_TRUE, (N.REGIME, N.SEED, N.POSITION), [[[100.0, 1.0]]])
+    ds.add(N.SRC_KL_OWN, (N.REGIME, N.SEED, N.POSITION), [[[20.0, 5.0]]])
+    ds.add(N.SRC_N_OWN, (N.REGIME, N.SEED, N.POSITION), [[[100.0, 2.0]]])
+    ds.add(N.SRC_N_IMPOSSIBLE, (N.REGIME, N.SEED, N.POSITION), [[[0.0, 3.0]]])
+    kl_true, kl_own, imp = C.source_rates(ds)
+    assert kl_true[0, 0] == pytest.approx(11 / 101)  # not (0.1 + 1.0) / 2
+    assert kl_own[0, 0] == pytest.approx(25 / 102)
+    assert imp[0, 0] == pytest.approx(3 / 105)
+
+
+def test_claim_helpers_match_plain_loops():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(4, 6))
+    x = np.arange(1, 7, dtype=float)
+    for row, got in zip(y, C.slope(y, x)):
+        assert got == pytest.approx(np.polyfit(x, row, 1)[0])
+    curve = np.array([[0.1, 0.5, 0.8, 0.9], [0.1, 0.2, 0.3, 0.4], [0.9, 0.1, 0.95, 1.0]])
+    steps = np.array([10, 20, 30, 40])
+    got = C.steps_to(curve, steps, 0.75)
+    assert got[0] == 30 and np.isnan(got[1]) and got[2] == 10
+    assert compute.final_window(np.arange(10.0)).item() == pytest.approx(8.5)  # last fifth: 8, 9
+
+
+@pytest.mark.parametrize("change,flag", [(dict(lr_reverse=(1e-2,) * 4), "--lr-reverse"),
+                                         (dict(steps=1001), "--steps"), (dict(floor=0.0), "--floor"),
+                                         (dict(seeds=1), "--seeds"), (dict(tune_grid=(1e-2, 1e-2)), "--tune-grid")])
+def test_config_errors_name_the_option(change, flag):
+    with pytest.raises(ConfigError, match=flag):
+        Config().replace(**change).validate()
+
+
+def test_default_regimes_are_tf_fr_and_three_floored_decays():
+    sched = compute.regime_schedules(Config(), Config().steps)
+    assert sched[:2] == [("constant", 1.0, 0.0, 0.0), ("constant", 0.0, 0.0, 0.0)]
+    assert [s[0] for s in sched[2:]] == ["linear", "exponential", "inverse_sigmoid"]
+    assert all(s[3] == Config().floor > 0 for s in sched[2:])
+    Config.tune().validate()
+    assert Config.tune().select_lr
 
 
 def test_quick_end_to_end(tmp_path):
-    s = run_study(teacher_forcing.STUDY, teacher_forcing.Config.quick(), tmp_path / "teacher_forcing")
+    cfg = Config.quick()
+    s = run_study(teacher_forcing.STUDY, cfg, tmp_path / "teacher_forcing")
     assert set(s["claims"]) == {"C6", "C7", "C8"}
-    for w in s["per_width"].values():
-        for r in w.values():
-            assert 0 < r["covered_mass"] <= 1 + 1e-6 and np.isfinite(r["seq_kl_mc"])
-    assert len(s["figures"]) == 3
+    for cid, claim in s["claims"].items():
+        assert claim["verdict"] in ("confirmed", "refuted", "nuanced", "inconclusive"), cid
+        assert claim["rule"] and claim["conditions"] and "counter-condition" in claim["evidence"].lower()
+        for e in claim["effects"]:
+            lo, hi = e["ci95"]
+            assert e["n"] >= 2 and lo <= e["estimate"] <= hi and e["unit"], (cid, e)
+    assert len(s["claims"]["C7"]["effects_by_position"]["reverse"]) == cfg.digits + 1
+    assert len(s["figures"]) == 4
+    ds = Dataset.load(tmp_path / "teacher_forcing" / "data.npz")
+    assert ds[N.ACC_OWN].shape == (2, len(REGIMES), cfg.seeds, cfg.digits + 1)
+    assert np.all(ds[N.SRC_N_TRUE][..., 0] == cfg.n_eval)
+    # the first output position reads the same true prefix both ways
+    np.testing.assert_array_equal(ds[N.ACC_OWN][..., 0], ds[N.ACC_ORACLE][..., 0])
     with np.load(tmp_path / "teacher_forcing" / "params.npz") as z:  # reusable trained models
-        assert any(k.startswith("width8/") for k in z.files)
-        assert all(z[k].shape[:2] == (3, 2) for k in z.files)  # (regime, seed)
+        assert all(z[k].shape[:3] == (2, len(REGIMES), cfg.seeds) for k in z.files if k.startswith("conditional"))
+        assert all(z[k].shape[:2] == (len(REGIMES), cfg.seeds) for k in z.files if k.startswith("source"))

@@ -1,202 +1,290 @@
-"""The teacher_forcing study (Problem 2, claims C6-C8): training regimes for a GRU language model,
-measured exactly against a source whose probabilities are known, and on digit reversal."""
+"""The teacher_forcing study (Problem 2, claims C6-C8): GRU models trained with teacher forcing, free
+running and scheduled sampling (Bengio et al. 2015's linear, exponential and inverse-sigmoid decays,
+each with a floor), on two conditional tasks with deterministic targets (digit reversal, digit
+sorting) and, as the counter-condition, on a random source whose probabilities are exact.
+
+One jit per task family: every (task, regime, seed) of the conditional tasks trains in one vmapped
+call, every (regime, seed) of the source in another. Rows that share a seed share the initialisation
+and every training batch, and are scored on the same held-out examples (paired across regimes);
+different seeds use independent test sets, so intervals over seeds include the test-set noise.
+"""
 
 from __future__ import annotations
+
+import functools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from jaxrnn.models import decoding as dec
+from jaxrnn.core.sweep import stable_partial
+from jaxrnn.io.results import Dataset
+from jaxrnn.models import conditional as Q
 from jaxrnn.models import lm
 from jaxrnn.models import sources as S
-from jaxrnn.io.results import Dataset
+from jaxrnn.studies.teacher_forcing import names as N
 from jaxrnn.studies.teacher_forcing.claims import claims
+from jaxrnn.studies.teacher_forcing.config import REGIMES, TASKS, TUNE_SEED0
 
+COND_TASKS = TASKS[:2]
+CURVE_TEST = 2_000_000  # test-set seeds: CURVE_TEST + seed (learning curves), FINAL_TEST + seed (final scores)
+FINAL_TEST = 3_000_000
+SOURCE_EVAL = 4_000_000
+
+
+def regime_schedules(cfg, steps: int) -> list[tuple[str, float, float, float]]:
+    """(kind, k, c, eps_min) of every regime for a run of ``steps`` updates, in the order of ``config.REGIMES``."""
+    return [("constant", 1.0, 0.0, 0.0), ("constant", 0.0, 0.0, 0.0)] + lm.bengio_schedules(
+        steps, cfg.floor, cfg.decay_end)
+
+
+def _test_seed(cfg, base: int, seed):
+    return np.asarray((base + cfg.seed * 10_007 + np.asarray(seed)) % (2 ** 31 - 1), np.int32)
+
+
+def make_rows(cfg, seeds, lrs: dict, tasks=COND_TASKS, lr_grid=None) -> dict:
+    """Rows over (task, regime, [lr,] seed), in that order. ``lrs[task][regime]`` is the learning rate,
+    unless ``lr_grid`` is given (selection runs: every lr of the grid for every (task, regime))."""
+    sched = regime_schedules(cfg, cfg.source_steps if tasks == ("source",) else cfg.steps)
+    grid = [None] if lr_grid is None else list(lr_grid)
+    rows = [(t, r, lr, s) for t in tasks for r in range(len(REGIMES)) for lr in grid for s in seeds]
+    kind = [lm.SCHEDULES.index(sched[r][0]) for _, r, _, _ in rows]
+    out = {"kind": np.asarray(kind, np.int32),
+           "k": np.asarray([sched[r][1] for _, r, _, _ in rows], np.float32),
+           "c": np.asarray([sched[r][2] for _, r, _, _ in rows], np.float32),
+           "eps_min": np.asarray([sched[r][3] for _, r, _, _ in rows], np.float32),
+           "seed": np.asarray([s for *_, s in rows], np.int32),
+           "lr": np.asarray([lrs[t][r] if lr is None else lr for t, r, lr, _ in rows], np.float32),
+           "task": np.asarray([TASKS.index(t) for t, *_ in rows], np.int32),
+           "test_seed": _test_seed(cfg, CURVE_TEST, [s for *_, s in rows])}
+    return out
+
+
+def train_conditional(cfg, rows) -> lm.TrainOut:
+    """Every row of the digit tasks in one jitted, vmapped call; curves: greedy accuracy on the seed's
+    held-out examples after every ``log_every`` updates."""
+    data_fn = stable_partial(Q.row_batch, batch=cfg.batch, digits=cfg.digits)
+    eval_fn = stable_partial(Q.row_own_accuracy, n_test=cfg.n_curve, digits=cfg.digits)
+    return lm.train_rows(rows, data_fn=data_fn, eval_fn=eval_fn, vocab=Q.VOCAB, n=cfg.width, steps=cfg.steps,
+                         log_every=cfg.log_every)
+
+
+@functools.partial(jax.jit, static_argnames=("n_test", "digits"))
+def _final_accuracy(params, task, test_seed, *, n_test, digits):
+    def one(p, t, s):
+        return Q.accuracy(p, Q.heldout_set(t, s, n_test=n_test, digits=digits), digits)
+
+    return jax.vmap(one)(params, task, test_seed)
+
+
+def final_accuracy(cfg, params, rows) -> dict:
+    """Greedy accuracy per output position with own and with true prefixes on n_test fresh examples."""
+    seeds = _test_seed(cfg, FINAL_TEST, rows["seed"])
+    return jax.tree.map(np.asarray, _final_accuracy(params, rows["task"], seeds, n_test=cfg.n_test,
+                                                    digits=cfg.digits))
+
+
+# ---------------------------------------------------------------------------
+# The stochastic source (counter-condition)
+# ---------------------------------------------------------------------------
 
 def _kl(p_true, logp_model):
     """KL(p_true || p_model) with 0 log 0 = 0; p_true (V,), logp_model (V,)."""
-    return jnp.sum(jnp.where(p_true > 0, p_true * (jnp.log(jnp.where(p_true > 0, p_true, 1.0)) - logp_model), 0.0))
+    safe = jnp.where(p_true > 0, p_true, 1.0)
+    return jnp.sum(jnp.where(p_true > 0, p_true * (jnp.log(safe) - logp_model), 0.0))
 
 
-def prefix_kl(p: lm.LMParams, src: S.Source, tokens, length):
-    """Per position t: KL(p_true(.|y_<t) || p_model(.|y_<t)) along one sequence (L,), and whether the
-    position counts (t < length and the prefix y_<t is possible under the true source)."""
+def prefix_scores(p: lm.LMParams, src: S.Source, tokens, length):
+    """Along one sequence (L,), per position t:
+
+    kl[t] = KL(p_true(.|y_<t) || p_model(.|y_<t)), counted where ``scored`` (t < length and the
+    prefix y_<t is possible under the source); ``impossible`` (t < length, prefix already impossible:
+    the true conditional does not exist there, the position is counted, not dropped);
+    logp[t] = log p_model(y_t | y_<t) (t < length, else 0)."""
 
     def step(carry, yt):
         h, state, possible = carry
         y, t = yt
         logp_model = jax.nn.log_softmax(lm.lm_logits(p, h))
-        kl = _kl(jnp.exp(S.source_logits(src, state)), logp_model)
-        valid = (t < length) & possible
-        possible = possible & jnp.isfinite(S.source_logits(src, state)[y])
-        return (lm.lm_transition(p, h, y), S.source_transition(src, state, y), possible), (kl, valid)
+        true_logp = S.source_logits(src, state)
+        kl = _kl(jnp.exp(true_logp), logp_model)
+        live = t < length
+        out = (jnp.where(live & possible, kl, 0.0), live & possible, live & ~possible,
+               jnp.where(live, logp_model[y], 0.0))
+        possible = possible & jnp.isfinite(true_logp[y])
+        return (lm.lm_transition(p, h, y), S.source_transition(src, state, y), possible), out
 
-    _, (kl, valid) = lax.scan(step, (lm.lm_state0(p), S.source_state0(), jnp.bool_(True)),
-                              (tokens, jnp.arange(tokens.shape[0])))
-    return jnp.where(valid, kl, 0.0), valid
-
-
-def model_log_prob(p: lm.LMParams, tokens, length):
-    def step(h, yt):
-        y, t = yt
-        lp = jnp.where(t < length, jax.nn.log_softmax(lm.lm_logits(p, h))[y], 0.0)
-        return lm.lm_transition(p, h, y), lp
-
-    return jnp.sum(lax.scan(step, lm.lm_state0(p), (tokens, jnp.arange(tokens.shape[0])))[1])
+    init = (lm.lm_state0(p), S.source_state0(), jnp.bool_(True))
+    _, (kl, scored, impossible, logp) = lax.scan(step, init, (tokens, jnp.arange(tokens.shape[0])))
+    return kl, scored, impossible, logp
 
 
-def exposure_and_kl(p: lm.LMParams, src: S.Source, key, n: int, max_len: int, vocab: int):
-    """Per-position KL on (a) true prefixes and (b) the model's own samples; Monte Carlo sequence KL
-    with its standard error; the rate of impossible model samples."""
-    k_true, k_model = jax.random.split(key)
-    true = jax.vmap(lambda k: dec._decode(lambda kq, lg: jax.random.categorical(kq, lg), S.source_logits,
-                                          S.source_transition, src, S.source_state0(), k, max_len, vocab))(
-        jax.random.split(k_true, n))
-    own = jax.vmap(lambda k: dec._decode(lambda kq, lg: jax.random.categorical(kq, lg), lm.lm_logits,
-                                         lm.lm_transition, p, lm.lm_state0(p), k, max_len, vocab))(
-        jax.random.split(k_model, n))
-    kl_a, va = jax.vmap(lambda t, l: prefix_kl(p, src, t, l))(true.tokens, true.length)
-    kl_b, vb = jax.vmap(lambda t, l: prefix_kl(p, src, t, l))(own.tokens, own.length)
-    per_pos = lambda kl, v: (kl.sum(0) / jnp.maximum(v.sum(0), 1), v.sum(0))  # noqa: E731
-    lp_true = jax.vmap(S.sequence_log_prob, in_axes=(None, 0, 0))(src, true.tokens, true.length)
-    lp_model = jax.vmap(lambda t, l: model_log_prob(p, t, l))(true.tokens, true.length)
-    diff = jnp.where(true.finished, lp_true - lp_model, 0.0)
-    m = jnp.maximum(true.finished.sum(), 1)
-    mean = diff.sum() / m
-    stderr = jnp.sqrt(jnp.sum(jnp.where(true.finished, (diff - mean) ** 2, 0.0)) / m / m)
-    own_lp = jax.vmap(S.sequence_log_prob, in_axes=(None, 0, 0))(src, own.tokens, own.length)
-    impossible = jnp.mean(own.finished & ~jnp.isfinite(own_lp))
-    return per_pos(kl_a, va), per_pos(kl_b, vb), (mean, stderr), impossible
+def _sample(logits_fn, transition_fn, params, state0, key, n, max_len, eos):
+    return lm.sample_many(logits_fn, transition_fn, params, state0, key, n=n, max_len=max_len, eos_id=eos)
 
 
-def exact_sequence_kl(p: lm.LMParams, src: S.Source, max_len: int, vocab: int) -> tuple[float, float]:
-    """KL(p_true || p_model) summed over every complete sequence of at most max_len ids, and the
-    true mass those sequences cover (the truncation is reported, not hidden)."""
-    _, _, raw_true = dec.enumerate_sequences(S.source_logits, S.source_transition, src, S.source_state0(),
-                                             max_len=max_len, eos_id=vocab, vocab=vocab + 1)
-    _, _, raw_model = dec.enumerate_sequences(lm.lm_logits, lm.lm_transition, p, lm.lm_state0(p), max_len=max_len,
-                                              eos_id=vocab, vocab=vocab + 1)
-    pt = np.exp(raw_true.astype(np.float64))
-    keep = pt > 0
-    return float(np.sum(pt[keep] * (raw_true[keep] - raw_model[keep]))), float(pt.sum())
+def source_eval(p: lm.LMParams, src: S.Source, key, *, n: int, max_len: int, vocab: int) -> dict:
+    """Exposure and fit of one model on n fresh true samples and n of its own samples (max_len ids each;
+    unfinished samples are kept, truncated):
+
+    - per position: summed KL on true prefixes and its count; summed KL on own prefixes that are still
+      possible, their count, and the count of own prefixes already impossible;
+    - seq_kl: mean over true samples of sum_t KL_t, which by the chain rule is the KL divergence of the
+      true source from the model on sequences truncated after max_len ids (a lower bound of the full
+      sequence KL), with its Monte Carlo standard error over the n independent samples;
+    - nll: teacher-forced NLL per id on the true samples (fresh data); own_impossible: share of own
+      samples that use a forbidden token; unfinished: share of true samples without EOS."""
+    k_true, k_own = jax.random.split(key)
+    true = _sample(S.source_logits, S.source_transition, src, S.source_state0(), k_true, n, max_len, vocab)
+    own = _sample(lm.lm_logits, lm.lm_transition, p, lm.lm_state0(p), k_own, n, max_len, vocab)
+    kl_t, sc_t, _, logp_t = jax.vmap(lambda t, l: prefix_scores(p, src, t, l))(true.tokens, true.length)
+    kl_o, sc_o, imp_o, _ = jax.vmap(lambda t, l: prefix_scores(p, src, t, l))(own.tokens, own.length)
+    per_sample = kl_t.sum(1)
+    return {"kl_true": kl_t.sum(0), "n_true": sc_t.sum(0), "kl_own": kl_o.sum(0), "n_own": sc_o.sum(0),
+            "n_impossible": imp_o.sum(0), "seq_kl": per_sample.mean(),
+            "seq_kl_se": per_sample.std(ddof=1) / jnp.sqrt(n),
+            "nll": -logp_t.sum() / true.length.sum(), "own_impossible": imp_o.any(1).mean(),
+            "unfinished": 1.0 - true.finished.mean()}
 
 
-def reverse_accuracy(p: lm.LMParams, tokens, digits: int):
-    """Per output position: correct with the oracle prefix (teacher forced) and with its own prefix
-    (greedy, fed its previous outputs after SEP); tokens (2m+2,)."""
-
-    def step(carry, yt):
-        h_oracle, h_own, prev_own = carry
-        y, t = yt
-        pred_o = jnp.argmax(lm.lm_logits(p, h_oracle))
-        pred_s = jnp.argmax(lm.lm_logits(p, h_own))
-        own_input = jnp.where(t <= digits, y, pred_s)  # the given part is always true
-        return (lm.lm_transition(p, h_oracle, y), lm.lm_transition(p, h_own, own_input), pred_s), \
-            (pred_o == y, pred_s == y)
-
-    h0 = lm.lm_state0(p)
-    _, (ok_oracle, ok_own) = lax.scan(step, (h0, h0, jnp.int32(0)), (tokens, jnp.arange(tokens.shape[0])))
-    return ok_oracle[digits + 1:], ok_own[digits + 1:]
+def heldout_nll(params, row, *, n: int, max_len: int, vocab: int):
+    """Teacher-forced NLL per id on the row's fixed held-out source samples (the source's curve)."""
+    src = row["source"]
+    true = _sample(S.source_logits, S.source_transition, src, S.source_state0(), jax.random.key(row["test_seed"]),
+                   n, max_len, vocab)
+    _, _, _, logp = jax.vmap(lambda t, l: prefix_scores(params, src, t, l))(true.tokens, true.length)
+    return -logp.sum() / true.length.sum()
 
 
-def study(cfg, *, key):
-    k_src, k_train, k_eval, k_rev = jax.random.split(key, 4)
-    src = S.random_source(k_src, cfg.n_states, cfg.vocab, forbidden=cfg.forbidden, eos=cfg.eos)
-    schedules = [tuple(s) for s in cfg.schedules]
-    names = [f"{kind}({k:g})" if kind in ("constant", "exponential", "inverse_sigmoid") else
-             f"linear({k:g}, c={c:g})" for kind, k, c, _ in schedules]
+def source_rows(cfg, src, seeds, lrs, lr_grid=None) -> dict:
+    rows = make_rows(cfg, seeds, {"source": lrs}, tasks=("source",), lr_grid=lr_grid)
+    rows["source"] = jax.tree.map(lambda a: jnp.broadcast_to(a, (len(rows["seed"]),) + a.shape), src)
+    return rows
+
+
+def train_source(cfg, rows) -> lm.TrainOut:
+    data_fn = stable_partial(lm.source_batch, batch=cfg.batch, max_len=cfg.sample_len, vocab=cfg.vocab)
+    eval_fn = stable_partial(heldout_nll, n=cfg.n_curve, max_len=cfg.sample_len, vocab=cfg.vocab)
+    return lm.train_rows(rows, data_fn=data_fn, eval_fn=eval_fn, vocab=cfg.vocab, n=cfg.source_width,
+                         steps=cfg.source_steps, log_every=cfg.log_every)
+
+
+@functools.partial(jax.jit, static_argnames=("n", "max_len", "vocab"))
+def _source_eval_many(params, src, eval_seed, *, n, max_len, vocab):
+    return jax.vmap(lambda p, s: source_eval(p, src, jax.random.key(s), n=n, max_len=max_len, vocab=vocab))(
+        params, eval_seed)
+
+
+def evaluate_source(cfg, src, params, rows) -> dict:
+    seeds = _test_seed(cfg, SOURCE_EVAL, rows["seed"])
+    return jax.tree.map(np.asarray, _source_eval_many(params, src, seeds, n=cfg.n_eval, max_len=cfg.sample_len,
+                                                      vocab=cfg.vocab))
+
+
+def make_source(cfg) -> S.Source:
+    return S.random_source(jax.random.key(cfg.seed), cfg.n_states, cfg.vocab, forbidden=cfg.forbidden, eos=cfg.eos)
+
+
+# ---------------------------------------------------------------------------
+# Learning-rate selection on tuning seeds (preset tune)
+# ---------------------------------------------------------------------------
+
+def final_window(curve, log_axis: int = -1):
+    """Mean of the last fifth (at least one point) of a learning curve along ``log_axis``."""
+    n = curve.shape[log_axis]
+    return np.take(curve, np.arange(n - max(1, n // 5), n), axis=log_axis).mean(axis=log_axis)
+
+
+def select_lrs(cfg, src) -> tuple[dict, np.ndarray]:
+    """Per (task, regime): the grid learning rate with the best mean score over the tuning seeds
+    (conditional tasks: own-prefix digit accuracy over the last fifth of the curve; source: minus
+    the truncated sequence KL). Returns ({task: (lr per regime)}, scores (task, regime, lr, tune seed))."""
+    seeds = list(range(TUNE_SEED0, TUNE_SEED0 + cfg.tune_seeds))
+    grid = cfg.tune_grid
+    shape = (len(REGIMES), len(grid), len(seeds))
+    rows = make_rows(cfg, seeds, {}, lr_grid=grid)
+    out = train_conditional(cfg, rows)
+    acc = np.asarray(out.curve["acc_own"])[..., :cfg.digits].mean(-1)  # (rows, log_step)
+    cond = final_window(acc).reshape((len(COND_TASKS),) + shape)
+    srows = source_rows(cfg, src, seeds, None, lr_grid=grid)
+    sout = train_source(cfg, srows)
+    ev = evaluate_source(cfg, src, sout.params, srows)
+    scores = np.concatenate([cond, -ev["seq_kl"].reshape((1,) + shape)])
+    best = np.nanmean(scores, axis=-1).argmax(axis=-1)  # (task, regime)
+    return {t: tuple(float(grid[j]) for j in best[i]) for i, t in enumerate(TASKS)}, scores
+
+
+# ---------------------------------------------------------------------------
+# The study
+# ---------------------------------------------------------------------------
+
+def compute(cfg):
+    src = make_source(cfg)
+    lrs = cfg.lrs()
     ds = Dataset()
-    ds.add_axis("regime", np.asarray(names))
-    ds.add_axis("seed", np.arange(cfg.seeds))
-    ds.add_axis("width", np.asarray(cfg.widths))
-    ds.add_axis("position", np.arange(cfg.sample_len))
-    ds.add_axis("log_step", np.arange(cfg.steps // cfg.log_every) * cfg.log_every)
-    ds.add("eps", ("regime", "log_step"), np.stack([
-        np.asarray(lm.schedule_eps(lm.SCHEDULES.index(kind), k, c, e, ds["log_step"])) for kind, k, c, e in schedules]))
-    rows = lm.schedule_rows(schedules, cfg.seeds, source=src)
-    shape = (len(schedules), cfg.seeds)
-    losses, tf_losses, kl_a, kl_b, n_a, n_b, mc, mc_se, imp, exact = ([] for _ in range(10))
-    saved = {}  # trained parameters, reusable without retraining (params.npz)
-    for width in cfg.widths:
-        out = lm.train_many(rows, vocab=cfg.vocab, n=width, steps=cfg.steps, batch=cfg.batch, max_len=cfg.sample_len,
-                            lr=cfg.lr, log_every=cfg.log_every)
-        losses.append(np.asarray(out.loss).reshape(shape + (-1,)))
-        tf_losses.append(np.asarray(out.tf_loss).reshape(shape + (-1,)))
-        ev = jax.jit(jax.vmap(lambda p: exposure_and_kl(p, src, k_eval, cfg.n_eval, cfg.sample_len, cfg.vocab)))(
-            out.params)
-        (a, na), (b, nb), (m, se), im = jax.tree.map(np.asarray, ev)
-        kl_a.append(a.reshape(shape + (-1,)))
-        kl_b.append(b.reshape(shape + (-1,)))
-        n_a.append(na.reshape(shape + (-1,)))
-        n_b.append(nb.reshape(shape + (-1,)))
-        mc.append(m.reshape(shape))
-        mc_se.append(se.reshape(shape))
-        imp.append(im.reshape(shape))
-        params = [jax.tree.map(lambda x: x[i], out.params) for i in range(len(rows["seed"]))]
-        flat, _ = jax.tree_util.tree_flatten_with_path(out.params)
-        saved.update({f"width{width}/" + jax.tree_util.keystr(path): np.asarray(leaf).reshape(shape + leaf.shape[1:])
+    if cfg.select_lr:
+        lrs, scores = select_lrs(cfg, src)
+        ds.add_axis(N.TUNE_LR, np.asarray(cfg.tune_grid, np.float32))
+        ds.add_axis(N.TUNE_SEED, np.arange(TUNE_SEED0, TUNE_SEED0 + cfg.tune_seeds))
+    seeds = list(range(cfg.seeds))
+    R, K = len(REGIMES), cfg.seeds
+    ds.add_axis(N.TASK, np.asarray(COND_TASKS))
+    ds.add_axis(N.REGIME, np.asarray(REGIMES))
+    ds.add_axis(N.SEED, np.asarray(seeds))
+    ds.add_axis(N.LOG_STEP, (np.arange(cfg.steps // cfg.log_every) + 1) * cfg.log_every)
+    ds.add_axis(N.SRC_LOG_STEP, (np.arange(cfg.source_steps // cfg.log_every) + 1) * cfg.log_every)
+    ds.add_axis(N.OUT_POS, np.arange(1, cfg.digits + 2))
+    ds.add_axis(N.POSITION, np.arange(cfg.sample_len))
+    ds.add_axis(N.LR_TASK, np.asarray(TASKS))
+    if cfg.select_lr:
+        ds.add(N.TUNE_SCORE, (N.LR_TASK, N.REGIME, N.TUNE_LR, N.TUNE_SEED), scores)
+    ds.add(N.LR, (N.LR_TASK, N.REGIME), np.asarray([lrs[t] for t in TASKS], np.float32))
+    for name, axis, steps in ((N.EPS, N.LOG_STEP, cfg.steps), (N.SRC_EPS, N.SRC_LOG_STEP, cfg.source_steps)):
+        ds.add(name, (N.REGIME, axis), np.stack([  # eps used by the last update before each curve point
+            np.asarray(lm.schedule_eps(lm.SCHEDULES.index(kind), np.float32(k), np.float32(c), np.float32(e),
+                                       ds[axis] - 1)) for kind, k, c, e in regime_schedules(cfg, steps)]))
+
+    # conditional tasks: the claims
+    rows = make_rows(cfg, seeds, lrs)
+    out = train_conditional(cfg, rows)
+    shape = (len(COND_TASKS), R, K)
+    ds.add(N.TRAIN_LOSS, (N.TASK, N.REGIME, N.SEED, N.LOG_STEP), np.asarray(out.loss).reshape(shape + (-1,)))
+    ds.add(N.CURVE_ACC_OWN, (N.TASK, N.REGIME, N.SEED, N.LOG_STEP, N.OUT_POS),
+           np.asarray(out.curve["acc_own"]).reshape(shape + (-1, cfg.digits + 1)))
+    ds.add(N.CURVE_SEQ_OWN, (N.TASK, N.REGIME, N.SEED, N.LOG_STEP), np.asarray(out.curve["seq_own"]).reshape(
+        shape + (-1,)))
+    fin = final_accuracy(cfg, out.params, rows)
+    for name, key in ((N.ACC_OWN, "acc_own"), (N.ACC_ORACLE, "acc_oracle")):
+        ds.add(name, (N.TASK, N.REGIME, N.SEED, N.OUT_POS), fin[key].reshape(shape + (-1,)))
+    ds.add(N.SEQ_OWN, (N.TASK, N.REGIME, N.SEED), fin["seq_own"].reshape(shape))
+    ds.add(N.SEQ_ORACLE, (N.TASK, N.REGIME, N.SEED), fin["seq_oracle"].reshape(shape))
+
+    # the stochastic source: counter-condition
+    srows = source_rows(cfg, src, seeds, lrs["source"])
+    sout = train_source(cfg, srows)
+    ds.add(N.SRC_TRAIN_LOSS, (N.REGIME, N.SEED, N.SRC_LOG_STEP), np.asarray(sout.loss).reshape(R, K, -1))
+    ds.add(N.SRC_CURVE_NLL, (N.REGIME, N.SEED, N.SRC_LOG_STEP), np.asarray(sout.curve).reshape(R, K, -1))
+    ev = evaluate_source(cfg, src, sout.params, srows)
+    for name, key in ((N.SRC_KL_TRUE, "kl_true"), (N.SRC_N_TRUE, "n_true"), (N.SRC_KL_OWN, "kl_own"),
+                      (N.SRC_N_OWN, "n_own"), (N.SRC_N_IMPOSSIBLE, "n_impossible")):
+        ds.add(name, (N.REGIME, N.SEED, N.POSITION), ev[key].reshape(R, K, -1))
+    for name, key in ((N.SRC_SEQ_KL, "seq_kl"), (N.SRC_SEQ_KL_SE, "seq_kl_se"), (N.SRC_NLL, "nll"),
+                      (N.SRC_OWN_IMPOSSIBLE, "own_impossible")):
+        ds.add(name, (N.REGIME, N.SEED), ev[key].reshape(R, K))
+    ds.add(N.SRC_UNFINISHED, (N.SEED,), ev["unfinished"].reshape(R, K)[0])
+
+    summary = {"regimes": list(REGIMES), "tasks": list(TASKS),
+               "schedules": {"digit tasks": [list(s) for s in regime_schedules(cfg, cfg.steps)],
+                             "source": [list(s) for s in regime_schedules(cfg, cfg.source_steps)]},
+               "learning_rates": {t: list(lrs[t]) for t in TASKS},
+               "learning_rates_selected_here": bool(cfg.select_lr), "acc_threshold": cfg.acc_threshold}
+    summary["claims"] = claims(ds, cfg)
+    saved = {}
+    for tree, prefix, lead in ((out.params, "conditional", shape), (sout.params, "source", (R, K))):
+        flat, _ = jax.tree_util.tree_flatten_with_path(tree)
+        saved.update({prefix + jax.tree_util.keystr(path): np.asarray(leaf).reshape(lead + leaf.shape[1:])
                       for path, leaf in flat})
-        exact.append(np.asarray([exact_sequence_kl(p, src, cfg.enum_len, cfg.vocab) for p in params]).reshape(
-            shape + (2,)))
-    dims = ("width", "regime", "seed")
-    ds.add("train_loss", dims + ("log_step",), np.stack(losses))
-    ds.add("tf_loss", dims + ("log_step",), np.stack(tf_losses))
-    ds.add("kl_true_prefix", dims + ("position",), np.stack(kl_a))
-    ds.add("kl_own_prefix", dims + ("position",), np.stack(kl_b))
-    ds.add("n_true_prefix", dims + ("position",), np.stack(n_a))
-    ds.add("n_own_prefix", dims + ("position",), np.stack(n_b))
-    ds.add("seq_kl_mc", dims, np.stack(mc))
-    ds.add("seq_kl_mc_stderr", dims, np.stack(mc_se))
-    ds.add("impossible_rate", dims, np.stack(imp))
-    ds.add_axis("exact_field", np.asarray(["kl", "covered_mass"]))
-    ds.add("seq_kl_exact", dims + ("exact_field",), np.stack(exact))
-    # digit reversal: error compounding with the model's own prefix
-    rev_rows = lm.schedule_rows(schedules, cfg.seeds)
-    out = lm.train_many(rev_rows, vocab=11, n=cfg.reverse_width, steps=cfg.reverse_steps, batch=cfg.batch, lr=cfg.lr,
-                        log_every=cfg.log_every, task="reverse", digits=cfg.digits)
-    test = lm.reverse_data(None, k_rev, batch=cfg.n_eval, digits=cfg.digits).tokens
-    acc = jax.jit(jax.vmap(lambda p: jax.vmap(lambda t: reverse_accuracy(p, t, cfg.digits))(test)))(out.params)
-    ds.add_axis("output_position", np.arange(1, cfg.digits + 2))
-    ds.add("reverse_acc_oracle", ("regime", "seed", "output_position"),
-           np.asarray(acc[0]).mean(axis=1).reshape(shape + (-1,)))
-    ds.add("reverse_acc_own", ("regime", "seed", "output_position"),
-           np.asarray(acc[1]).mean(axis=1).reshape(shape + (-1,)))
-    summary = summarize(ds, cfg)
-    summary["claims"] = claims(summary, cfg)
-    summary["params_file"] = "params.npz: width<n>/<LMParams field>, leading axes (regime, seed); source seed in config"
+    summary["params_file"] = ("params.npz: conditional<field> with leading axes (task, regime, seed) and "
+                              "source<field> with (regime, seed); LMParams fields")
     return ds, summary, {"params.npz": saved}
-
-
-def summarize(ds: Dataset, cfg) -> dict:
-    out = {"regimes": list(ds["regime"]), "widths": [int(w) for w in ds["width"]], "per_width": {}}
-    for w, width in enumerate(ds["width"]):
-        rows = {}
-        for r, name in enumerate(ds["regime"]):
-            gap = ds["kl_own_prefix"][w, r] - ds["kl_true_prefix"][w, r]  # (seed, position)
-            both = (ds["n_true_prefix"][w, r] > 0) & (ds["n_own_prefix"][w, r] > 0)
-            late = np.arange(ds["position"].size) >= 4
-            rows[str(name)] = {
-                "final_tf_nll": float(ds["tf_loss"][w, r, :, -1].mean()),
-                "seq_kl_mc": float(ds["seq_kl_mc"][w, r].mean()),
-                "seq_kl_mc_stderr": float(np.sqrt((ds["seq_kl_mc_stderr"][w, r] ** 2).mean() / cfg.seeds)),
-                "seq_kl_exact_truncated": float(ds["seq_kl_exact"][w, r, :, 0].mean()),
-                "covered_mass": float(ds["seq_kl_exact"][w, r, :, 1].mean()),
-                "impossible_rate": float(ds["impossible_rate"][w, r].mean()),
-                "kl_true_prefix_mean": float(ds["kl_true_prefix"][w, r][both].mean()) if both.any() else float("nan"),
-                "exposure_gap_mean": float(gap[both].mean()) if both.any() else float("nan"),
-                "exposure_gap_late": float(gap[both & late[None, :]].mean()) if (both & late).any() else float("nan"),
-            }
-        out["per_width"][str(int(width))] = rows
-    rev = {}
-    for r, name in enumerate(ds["regime"]):
-        rev[str(name)] = {"oracle": ds["reverse_acc_oracle"][r].mean(axis=0).tolist(),
-                          "own": ds["reverse_acc_own"][r].mean(axis=0).tolist()}
-    out["reverse"] = rev
-    return out
-
-
-def compute(config) -> tuple:
-    """The runner's entry: (Dataset, summary with claims[, extra arrays]) for a validated config."""
-    return study(config, key=jax.random.key(config.seed))
