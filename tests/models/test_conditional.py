@@ -47,7 +47,7 @@ def test_free_running_feeds_every_given_input_true_sep_included(task):
 
 def _greedy_twin(p, row, own: bool):
     h = lm.lm_state0(p)
-    ok, prev = [], None
+    ok = []
     for t, y in enumerate(row):
         pred = int(jnp.argmax(lm.lm_logits(p, h)))
         if t > M:

@@ -20,7 +20,6 @@ import numpy as np
 
 from jaxrnn import stats
 from jaxrnn.studies.teacher_forcing import names as N
-from jaxrnn.studies.teacher_forcing.config import REGIMES
 
 TEST = "tests/studies/test_teacher_forcing.py"
 TF, FR = 0, 1
