@@ -1,4 +1,4 @@
-# jaxrnn: `make sweep` (all experiments -> results/), `make test`, `make bench`.
+# jaxrnn: `make sweep` (all experiments -> results/), `make test`, `make bench`, `make gpu-check` (DRY=1: print only).
 # Each target creates and reuses a local .venv; a fresh machine needs only python3.
 PYTHON ?= python3
 VENV   := .venv
@@ -6,8 +6,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 QUICK  ?=
 ONLY   ?=
+DRY    ?=
 
-.PHONY: sweep test bench report clean-venv
+.PHONY: sweep test bench gpu-check report clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +24,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m experiments.bench
+
+# On a GPU machine (after `pip install -e '.[cuda12]'`): device tests, quick sweep, bench, paper presets;
+# writes results/bench/gpu_check_gpu.json and *_gpu.json. Without a GPU, or with DRY=1, a checked dry run.
+gpu-check: $(STAMP)
+	$(PY) -m experiments.gpu_check $(if $(DRY),--dry-run)
 
 report: $(STAMP)
 	$(PY) -m jaxrnn.io.report results

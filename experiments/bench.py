@@ -1,10 +1,12 @@
-"""`make bench`: speed of the suite's sweeps, and every experiment's wall time against the budget.
+"""`make bench`: speed of the suite's sweeps, compilations per experiment, wall times against the budget.
 
-    python -m experiments.bench [--outdir results/bench] [--quick]
+    python -m experiments.bench [--outdir results/bench] [--quick] [--compiles auto|all|none] [--rounds N]
 
-Writes ``gradient_decay.json``, ``jacobian_products.json``, ``decoding.json`` and ``training_grid.json``
-(``*_<platform>.json`` off the CPU) and
-``wall_times.json`` (read from each ``results/<experiment>/config.json``).
+Writes ``gradient_decay.json`` (the closed form against the forward simulation and the baselines a
+user would write, with their agreement), ``jacobian_products.json``, ``decoding.json``,
+``training_grid.json``, ``compilations.json`` (each experiment's quick config run cold in a fresh
+process: programs lowered, XLA compilations and their seconds) and ``wall_times.json`` (read from
+each ``results/<experiment>/config.json``); ``*_<platform>.json`` off the CPU (e.g. ``*_gpu.json``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 import jax
 
 from benchmarks import decoding as decoding_bench
+from benchmarks.common import count_compilations
 from benchmarks import gradient as gradient_bench
 from benchmarks import jacobians as jacobians_bench
 from benchmarks import training as training_bench
@@ -37,15 +40,36 @@ def wall_times(results_dir: Path) -> dict:
             "within_budget": total <= SWEEP_BUDGET_S}
 
 
+def compilations(quick_configs: bool = True) -> dict:
+    """Programs lowered and XLA compilations of every experiment's quick config, each cold in a fresh process."""
+    from experiments.sweep import EXPERIMENTS
+
+    out = {"config": "quick" if quick_configs else "default", "experiments": {}}
+    for exp in EXPERIMENTS:
+        argv = (["--quick"] if quick_configs else []) + ["--outdir", "out"]
+        out["experiments"][exp] = count_compilations(f"experiments.{exp}", argv)
+    ok = [c for c in out["experiments"].values() if "error" not in c]
+    out["total"] = {"programs_lowered": sum(c["programs_lowered"] for c in ok),
+                    "backend_compiles": sum(c["backend_compiles"] for c in ok),
+                    "compile_s": round(sum(c["compile_s"] for c in ok), 2),
+                    "wall_s": round(sum(c["wall_s"] for c in ok), 2)}
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m experiments.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--outdir", type=Path, default=Path("results/bench"))
     parser.add_argument("--results", type=Path, default=Path("results"))
     parser.add_argument("--quick", action="store_true", help="a tiny grid (checks the plumbing, not speed)")
+    parser.add_argument("--compiles", choices=("auto", "all", "none"), default="auto",
+                        help="count compilations of every experiment's quick config (auto: all unless --quick)")
+    parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds of the gradient benchmark")
     args = parser.parse_args(argv)
     configure_runtime()
     args.outdir.mkdir(parents=True, exist_ok=True)
-    size = dict(n_w=16, n_b=16, t_max=64, chunk_size=128, repeats=1) if args.quick else {}
+    size = dict(n_w=16, n_b=16, t_max=64, chunk_size=128, rounds=1) if args.quick else {}
+    if args.rounds is not None:
+        size["rounds"] = args.rounds
     report = gradient_bench.gradient_decay(key=jax.random.key(0), **size)
     report["environment"] = environment()
     jac_size = dict(n_hidden=4, n_configs=8, t_max=20, chunk_size=8, repeats=1) if args.quick else {}
@@ -63,11 +87,28 @@ def main(argv=None) -> int:
     write_json(args.outdir / name.replace("gradient_decay", "jacobian_products"), jac)
     write_json(args.outdir / name.replace("gradient_decay", "decoding"), decode)
     write_json(args.outdir / name.replace("gradient_decay", "training_grid"), training)
-    write_json(args.outdir / "wall_times.json", wall_times(args.results))
-    r = report["ratios"]
-    print(f"gradient_decay sweep: {report['configs']:,} configs x {report['steps']} steps; "
-          f"sweep / forward simulation = {r['sweep_over_forward_simulation']:.2f}x (target <= 4), "
-          f"reverse mode / sweep = {r['reverse_mode_over_sweep']:.1f}x (target >= 10)")
+    write_json(args.outdir / name.replace("gradient_decay", "wall_times"), wall_times(args.results))
+    if args.compiles == "all" or (args.compiles == "auto" and not args.quick):
+        compiles = compilations(quick_configs=True)
+        compiles["environment"] = report["environment"]
+        write_json(args.outdir / name.replace("gradient_decay", "compilations"), compiles)
+        for exp, c in compiles["experiments"].items():
+            print(f"compilations, {exp} (quick, cold): " + (c["error"] if "error" in c else
+                  f"{c['programs_lowered']} programs lowered, {c['backend_compiles']} XLA compiles, "
+                  f"{c['compile_s']:.1f} s compiling of {c['wall_s']:.1f} s"))
+    r = report["closed_form_over_forward_simulation"]
+    print(f"gradient_decay sweep: {report['configs']:,} configs x {report['steps']} steps, "
+          f"{len(report['lengths_read'])} lengths; closed form / forward simulation = {r['wall']['median']:.2f}x "
+          f"wall [{r['wall']['min']:.2f}, {r['wall']['max']:.2f}], {r['cpu']['median']:.2f}x CPU time "
+          f"(target <= {r['target_max']:g}; tanh {r['tanh_wall']['median']:.2f}x); load {report['contention']}")
+    for method, t in report["timings"].items():
+        a = report["agreement_with_float64_closed_form"].get(method, {})
+        print(f"  {method:26s} {1e3 * t['wall_s']['median']:9.1f} ms  "
+              f"{t['over_closed_form_wall']['median']:7.2f}x the closed form"
+              + (f"; 0/inf where the true value is finite: {a['zero_or_inf_where_true_value_finite']:,} "
+                 f"of {a['points']:,}" if a else ""))
+    for note in report["notes"]:
+        print("  note:", note)
     print(f"Jacobian products (n = {jac['n_hidden']}, QR every step): {jac['config_steps_per_s']:,.0f} config-steps/s")
     print("decoding tokens/s: " + ", ".join(f"{k} {v:,.0f}" for k, v in decode["tokens_per_s"].items())
           + f"; exact enumeration {decode['exact_enumeration']['sequences_per_s']:,.0f} sequences/s")

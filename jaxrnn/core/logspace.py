@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 import jax.numpy as jnp
+from jax import lax
 
 LOG10_E = 1.0 / math.log(10.0)
 
@@ -79,3 +80,20 @@ def kahan_add(total, comp, term):
     y = term - comp
     new_total = total + y
     return new_total, (new_total - total) - y
+
+
+def split_exponent(v):
+    """``v = mantissa * 2**exponent`` with mantissa in [1/2, 1) and exponent int32, for positive normal v.
+
+    Pure bit manipulation (no branches, no rounding): the float's exponent field is moved
+    into the integer and replaced by that of 1/2. Zero, subnormals, inf and NaN are not handled.
+    """
+    if v.dtype == jnp.float32:
+        int_type, shift, mask, half, bias = jnp.int32, 23, 0x007FFFFF, 0x3F000000, 126
+    elif v.dtype == jnp.float64:
+        int_type, shift, mask, half, bias = jnp.int64, 52, 0x000FFFFFFFFFFFFF, 0x3FE0000000000000, 1022
+    else:
+        raise TypeError(f"split_exponent: float32 or float64, got {v.dtype}")
+    bits = lax.bitcast_convert_type(v, int_type)
+    mantissa = lax.bitcast_convert_type((bits & mask) | half, v.dtype)
+    return mantissa, ((bits >> shift) - bias).astype(jnp.int32)

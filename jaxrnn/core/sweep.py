@@ -277,3 +277,32 @@ def map_configs(fn: Callable, configs, shared=(), *, chunk_size: int = 16384, la
         return batched(jax.device_put(block, device), *on_device[device])
 
     return map_blocks(block_fn, configs, per_block, devices=devices, progress=progress, desc=desc, host_fn=host_fn)
+
+
+def nan_rows(out) -> np.ndarray:
+    """(N,) bool: rows of a ``map_configs`` output whose last leaf holds a NaN."""
+    last = np.asarray(jax.tree.leaves(out)[-1])
+    return np.isnan(last.reshape(last.shape[0], -1)).any(axis=1)
+
+
+def map_configs_with_fallback(fn: Callable, fallback: Callable, configs, shared=(), *, redo: Callable = nan_rows,
+                              **kwargs):
+    """``map_configs(fn, ...)``, then ``fallback`` (same signature, same outputs) for the rows ``redo`` flags.
+
+    For a fast kernel with a limited range that marks the rows it cannot do (default: NaN anywhere in
+    its last output). Only the flagged rows (usually none) are recomputed; the rest are ``fn``'s.
+    """
+    out = map_configs(fn, configs, shared, **kwargs)
+    rows = np.flatnonzero(redo(out))
+    if rows.size == 0:
+        return out
+    sub = jax.tree.map(lambda a: np.asarray(a)[rows], configs)
+    kwargs.pop("desc", None)
+    again = map_configs(fallback, sub, shared, **kwargs)
+
+    def splice(a, b):
+        a = np.array(a)
+        a[rows] = b
+        return a
+
+    return jax.tree.map(splice, out, again)

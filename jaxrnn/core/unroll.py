@@ -41,20 +41,33 @@ def final_state(cell: Cell, params, h0, xs: jax.Array, length: jax.Array):
     return h
 
 
-def scan_read_off(step: Callable, carry, xs: jax.Array, read_idx: jax.Array, emit: Callable):
+def scan_read_off(step: Callable, carry, xs: jax.Array, read_idx: jax.Array, emit: Callable, *,
+                  renorm: Callable | None = None, block: int = 64):
     """Run ``carry = step(carry, x_t)`` over xs (T, ...) and return ``emit(carry)`` after steps ``read_idx``.
 
     read_idx: (R,) increasing step indices (0-based; index t means "after x_0..x_t").
     Only the R read-offs are stored, not all T states: a sweep that needs 16 lengths
     out of 1000 writes 16 values per config, not 1000. Returns (final carry, stacked emits (R, ...)).
+    renorm: if given, ``carry = renorm(carry)`` after every ``block`` steps and at every read-off
+    (for carries that must be brought back into range now and then, e.g. a running product).
     """
     xs = jnp.asarray(xs)
     ends = jnp.asarray(read_idx) + 1
     starts = jnp.concatenate([jnp.zeros((1,), ends.dtype), ends[:-1]])
 
+    def run(start, end, c):
+        return lax.fori_loop(start, end, lambda t, c_: step(c_, xs[t]), c)
+
     def segment(c, bounds):
         start, end = bounds
-        c = lax.fori_loop(start, end, lambda t, c_: step(c_, xs[t]), c)
+        if renorm is None:
+            c = run(start, end, c)
+        else:
+            def one_block(i, c_):
+                lo = start + i * block
+                return renorm(run(lo, jnp.minimum(lo + block, end), c_))
+
+            c = lax.fori_loop(0, (end - start + block - 1) // block, one_block, c)
         return c, emit(c)
 
     return lax.scan(segment, carry, (starts, ends))

@@ -22,7 +22,7 @@ from jaxrnn.core.gradients import closed_form_rounding_scale
 from jaxrnn.core.logspace import LogNum, from_value, relative_error, representable
 from jaxrnn.io.results import Dataset
 from jaxrnn.core.scalar_sweeps import LN10, check_lengths, grid_rows, plot_lengths, xs_table
-from jaxrnn.core.sweep import grid, map_configs
+from jaxrnn.core.sweep import grid, map_configs, map_configs_with_fallback
 from jaxrnn.studies.gradient_decay.claims import claims
 from jaxrnn.studies.gradient_decay import names as N
 
@@ -34,8 +34,15 @@ def _params(row, n_inputs: int) -> ScalarParams:
 
 
 def log_grad_row(row, xs, read_idx, *, act):
-    """Closed-form (sign, log|dh_T/dh_0|) at lengths ``read_idx + 1``: (R,), (R,)."""
+    """Closed-form (sign, log|dh_T/dh_0|) at lengths ``read_idx + 1``: (R,), (R,) (NaN past its range)."""
     curve = gradients.grad_log_magnitude(_params(row, xs.shape[1]), row["h0"], xs, act=act, read_idx=read_idx)
+    return curve.sign, curve.log_abs
+
+
+def log_grad_logsum_row(row, xs, read_idx, *, act):
+    """The same by the compensated log sum (no range limit, ~2x slower): the fallback of ``curve_sweep``."""
+    curve = gradients.grad_log_magnitude_logsum(_params(row, xs.shape[1]), row["h0"], xs, act=act,
+                                                read_idx=read_idx)
     return curve.sign, curve.log_abs
 
 
@@ -69,7 +76,7 @@ def simulate_row(row, xs, read_idx, *, act):
 # One function object per (row fn, activation): map_configs compiles each once.
 ROW_FNS = {
     fn.__name__: {act: functools.partial(fn, act=act) for act in ACTIVATIONS}
-    for fn in (log_grad_row, autodiff_log_grad_row, forward_row, reverse_row, rounding_row, simulate_row)
+    for fn in (log_grad_row, log_grad_logsum_row, autodiff_log_grad_row, forward_row, reverse_row, rounding_row, simulate_row)
 }
 
 
@@ -102,8 +109,14 @@ def bound_violations(curve: LogNum, w: np.ndarray, lengths: np.ndarray, act: str
 # The study: every sweep of the gradient_decay experiment, and its summary.
 # ---------------------------------------------------------------------------
 
-def _curve_sweep(rows, xs, read_idx, act, chunk_size, desc) -> LogNum:
-    sign, log_abs = map_configs(ROW_FNS["log_grad_row"][act], rows, (xs, read_idx), chunk_size=chunk_size, desc=desc)
+def curve_sweep(rows, xs, read_idx, act, chunk_size, desc=None) -> LogNum:
+    """Closed-form curves of every row: the fast kernel, and the log-sum kernel for the rows it leaves NaN.
+
+    ``grad_log_magnitude`` says NaN once some |a_t| leaves its range (~85 in float32); those rows
+    (usually none) are recomputed by ``grad_log_magnitude_logsum``, which follows the same states.
+    """
+    sign, log_abs = map_configs_with_fallback(ROW_FNS["log_grad_row"][act], ROW_FNS["log_grad_logsum_row"][act],
+                                              rows, (xs, read_idx), chunk_size=chunk_size, desc=desc)
     return LogNum(sign, log_abs)
 
 
@@ -125,7 +138,7 @@ def curve_study(cfg, xs_by_dtype, act, chunk_size):
             xs = xs_by_dtype[dtype]
             fns = {k: v[act] for k, v in ROW_FNS.items()}
             tag = np.dtype(dtype).name
-            closed = _curve_sweep(rows, xs, np.arange(t_max), act, chunk_size, f"{act} closed {tag}")
+            closed = curve_sweep(rows, xs, np.arange(t_max), act, chunk_size, f"{act} closed {tag}")
             fwd = map_configs(fns["forward_row"], rows, (xs,), chunk_size=chunk_size)
             rev = map_configs(fns["reverse_row"], rows, (xs, checks.astype(np.int32)), chunk_size=chunk_size,
                               desc=f"{act} reverse {tag}")
@@ -237,7 +250,7 @@ def nudge_study(cfg, t_max: int, chunk_size: int) -> tuple[dict, dict]:
         rows = grid_rows({"w": g["w"], "h0": 0.5 + g["delta"], "b": -g["w"] / 2}, np.float64,
                      u=cfg.u, input=0)
         xs = np.zeros((t_max, 1))
-        curve = _curve_sweep(rows, xs, np.arange(t_max), "sigmoid", chunk_size, "nudges")
+        curve = curve_sweep(rows, xs, np.arange(t_max), "sigmoid", chunk_size, "nudges")
     log10 = (curve.log_abs / LN10).reshape(len(cfg.nudge_ws), len(deltas), t_max)
     lengths = np.arange(1, t_max + 1)
     exact = lengths * np.log10(np.abs(np.asarray(cfg.nudge_ws))[:, None] / 4)
@@ -296,13 +309,13 @@ def study(cfg, input_names: tuple[str, ...], *, key, chunk_size: int):
     ds.add_axis(N.T_READ, read + 1)
     ds.add_axis(N.H0_FP, np.linspace(0.0, 1.0, cfg.n_h0))
     g_wb = grid(input=np.arange(len(input_names)), w=ds[N.W], b=ds[N.B])
-    wb = _curve_sweep(grid_rows(g_wb, np.float32, u=cfg.u, h0=cfg.h0_values[0]), xs_by_dtype[np.float32], read,
+    wb = curve_sweep(grid_rows(g_wb, np.float32, u=cfg.u, h0=cfg.h0_values[0]), xs_by_dtype[np.float32], read,
                       "sigmoid", chunk_size, "(w, b) sweep")
     wb_shape = (len(input_names), cfg.n_w, cfg.n_b, len(read))
     ds.add(N.LOG10_GRAD_WB, ("input", "w", "b", "T_read"), (wb.log_abs / LN10).reshape(wb_shape))
     ds.add(N.FTLE_WB, ("input", "w", "b"), wb.log_abs.reshape(wb_shape)[..., -1] / t_max)
     g = grid(w=ds[N.W], h0=ds[N.H0_FP])
-    fp = _curve_sweep(grid_rows({"w": g["w"], "h0": g["h0"], "b": -g["w"] / 2}, np.float32, u=cfg.u,
+    fp = curve_sweep(grid_rows({"w": g["w"], "h0": g["h0"], "b": -g["w"] / 2}, np.float32, u=cfg.u,
                             input=input_names.index("zero")),
                       xs_by_dtype[np.float32], read, "sigmoid", chunk_size, "(w, h0) sweep")
     ds.add(N.LOG10_GRAD_FIXED_POINT, ("w", "h0_fp", "T_read"),

@@ -1,0 +1,59 @@
+"""Plumbing of the benchmarks and of `make gpu-check` (speed itself is never asserted in a test)."""
+
+import json
+import sys
+
+import numpy as np
+
+from benchmarks.common import count_compilations, interleaved
+from benchmarks.gradient import agreement_report
+from experiments import gpu_check
+from jaxrnn.core.logspace import LogNum
+
+
+def test_gpu_check_dry_run_plans_every_stage_and_checks_it(tmp_path):
+    assert gpu_check.main(["--dry-run", "--outdir", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "gpu_check_dry_run.json").read_text())
+    assert report["dry_run"] and report["device"]["platform"]
+    assert {s["stage"] for s in report["steps"]} == set(gpu_check.STAGES)
+    assert all(s["problems"] == [] for s in report["steps"])
+    presets = [s for s in report["steps"] if s["stage"] == "presets"]
+    assert len(presets) == len(gpu_check.preset_studies()) >= 1
+    # the check is real: an unknown preset, a missing test folder and a missing module are each reported
+    bad = {"stage": "presets", "name": "x", "argv": [sys.executable, "-m", "experiments.gradient_decay", "--preset",
+                                                     "no_such_preset", "tests/no_such_folder"]}
+    assert len(gpu_check.check_step(bad)) == 2
+    assert gpu_check.check_step({"stage": "bench", "name": "y", "argv": ["py", "-m", "experiments.no_such_module"]})
+
+
+def test_count_compilations_counts_one_program_per_shape(tmp_path):
+    (tmp_path / "tinyjit.py").write_text(
+        "import jax, jax.numpy as jnp\n"
+        "@jax.jit\n"
+        "def double(x):\n"
+        "    return 2 * x\n"
+        "for n in (3, 3, 4, 3):\n"
+        "    double(jnp.arange(n, dtype=jnp.float32)).block_until_ready()\n")
+    import os
+    out = count_compilations("tinyjit", [], env=dict(os.environ, PYTHONPATH=str(tmp_path)), timeout=300)
+    assert out.get("exit_code") == 0, out
+    assert out["by_function"]["jit(double)"] == 2  # shapes (3,) and (4,): one compilation each
+    assert out["programs_lowered"] >= 2 and out["backend_compiles"] >= 2 and out["persistent_cache_hits"] == 0
+
+
+def test_agreement_report_counts_zeros_and_infs_where_the_truth_is_finite():
+    truth = LogNum(np.array([[1.0, 1.0, -1.0, 1.0, 0.0]]), np.array([[0.0, -200.0, 1.0, -1000.0, -np.inf]]))
+    value = np.array([[1.0, 0.0, -np.e * (1 + 1e-6), np.inf, 0.0]], np.float32)
+    r = agreement_report(truth, value)
+    assert r["points"] == 4  # the exact zero (sign 0) is not a point
+    assert r["zero_or_inf_where_true_value_finite"] == 2
+    assert r["zero_or_inf_where_true_value_is_normal_float32"] == 0  # e^-200 and e^-1000 are outside float32
+    assert r["true_value_outside_float32_range"] == 2
+    assert r["max_rel_err"] < 1e-5
+
+
+def test_interleaved_runs_each_method_once_per_round():
+    calls = []
+    outputs, first, wall, cpu = interleaved({"a": lambda: calls.append("a") or 1, "b": lambda: calls.append("b")}, 3)
+    assert calls == ["a", "b"] + ["a", "b"] * 3 and outputs["a"] == 1
+    assert len(wall["a"]) == len(cpu["b"]) == 3 and set(first) == {"a", "b"}
