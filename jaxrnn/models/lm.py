@@ -223,7 +223,8 @@ def decode_with_noise(logits_fn, transition_fn, params, state0, gumbel, eos_id) 
         length = length + jnp.where(done, 0, 1)
         return (transition_fn(params, state, tok), done | (tok == eos_id), length, score), tok
 
-    init = (state0, jnp.bool_(False), jnp.int32(0), jnp.float32(0.0))
+    dtype = jax.eval_shape(logits_fn, params, state0).dtype  # the score accumulates in the logits' dtype
+    init = (state0, jnp.bool_(False), jnp.int32(0), jnp.zeros((), dtype))
     (_, done, length, score), tokens = lax.scan(step, init, gumbel)
     return Decoded(tokens, length, score, done)
 

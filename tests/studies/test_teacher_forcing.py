@@ -64,6 +64,7 @@ def test_source_eval_matches_exact_enumeration_unfinished_samples_kept():
         src64 = S.Source(src.emit_logp.astype(jnp.float64), src.next_state)
         ev = compute.source_eval(p, src64, jax.random.key(7), n=20000, max_len=max_len, vocab=vocab)
         exact = _exact_truncated_kl(p, src64, max_len, vocab)
+        ev = jax.tree.map(np.asarray, ev)  # float64 on the host: no float64 jax op outside the x64 scope
     assert float(ev["unfinished"]) > 0.5
     assert abs(float(ev["seq_kl"]) - exact) < 4 * float(ev["seq_kl_se"])
     # per-position sums add up to the per-sample sums; true samples are scored at every live position
