@@ -9,6 +9,7 @@ Because the state is a function of the prefix, ``p(sequence)`` is a product alon
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
@@ -51,6 +52,37 @@ def random_source(key, n_states: int, vocab: int, *, forbidden: float = 0.3, eos
     with np.errstate(divide="ignore"):
         emit_logp = np.log(np.asarray(probs, np.float64))
     return Source(jnp.asarray(emit_logp, jnp.float32), jax.random.randint(k4, (n_states, vocab), 0, n_states))
+
+
+@functools.partial(jax.jit, static_argnames=("n", "n_states", "vocab"))
+def _random_tables(key, *, n, n_states, vocab, forbidden, eos, concentration):
+    def one(k):
+        k1, k2, k3, k4, k5 = jax.random.split(k, 5)
+        probs = jax.random.dirichlet(k1, jnp.full(vocab, concentration), (n_states,))
+        banned = jax.random.uniform(k2, (n_states, vocab)) < forbidden
+        keep_one = jax.nn.one_hot(jax.random.randint(k3, (n_states,), 0, vocab), vocab) > 0
+        probs = jnp.where(banned & ~keep_one, 0.0, probs)
+        p_eos = jax.random.uniform(k5, (n_states, 1), minval=0.0, maxval=jnp.minimum(2 * eos, 0.95)).at[0].set(0.0)
+        probs = jnp.concatenate([probs / probs.sum(axis=1, keepdims=True) * (1 - p_eos), p_eos], axis=1)
+        return probs, jax.random.randint(k4, (n_states, vocab), 0, n_states)
+
+    return jax.vmap(one)(jax.random.split(key, n))
+
+
+def random_sources(key, n: int, n_states: int, vocab: int, *, forbidden: float = 0.3, eos: float = 0.15,
+                   concentration: float = 0.5) -> list[Source]:
+    """``n`` random sources drawn as :func:`random_source` does, in one compiled call (the same
+    distribution; not the same draws: the keys are split differently)."""
+    if n < 1 or n_states < 1 or vocab < 2:
+        raise ValueError(f"sources need n >= 1, n_states >= 1 and vocab >= 2, got {n}, {n_states}, {vocab}")
+    if not 0 <= forbidden < 1 or not 0 < eos < 1 or not concentration > 0:
+        raise ValueError(f"sources need 0 <= forbidden < 1, 0 < eos < 1, concentration > 0, got {forbidden}, {eos}, "
+                         f"{concentration}")
+    probs, nxt = _random_tables(key, n=n, n_states=n_states, vocab=vocab, forbidden=forbidden, eos=eos,
+                                concentration=concentration)
+    with np.errstate(divide="ignore"):
+        emit = np.log(np.asarray(probs, np.float64))
+    return [Source(jnp.asarray(e, jnp.float32), jnp.asarray(t)) for e, t in zip(emit, np.asarray(nxt))]
 
 
 def source_state0() -> jax.Array:
@@ -130,6 +162,71 @@ def viterbi_best_sequence(src: Source, max_len: int) -> tuple[np.ndarray, float]
         score = new
     logp, t, s = best
     if t is None:  # no complete sequence within max_len has positive probability
+        return np.zeros(0, int), -np.inf
+    tokens = [vocab]
+    for ptr in reversed(back[:t]):
+        s, v = ptr[s]
+        tokens.append(int(v))
+    return np.asarray(tokens[::-1]), logp
+
+
+def windowed(src: Source, min_len: int, max_len: int) -> Source:
+    """The source with its lengths confined to ``min_len..max_len`` tokens (EOS excluded).
+
+    States become (s, t) with t = tokens emitted so far (capped at max_len): before min_len EOS is
+    forbidden and the tokens renormalised, from min_len on the base source's EOS probability holds,
+    at max_len only EOS is possible. Still deterministic in its state, so probabilities stay exact.
+    State index: ``s * (max_len + 1) + t``; the start state is (0, 0) = 0.
+    """
+    if not 0 <= min_len <= max_len:
+        raise ValueError(f"need 0 <= min_len <= max_len, got {min_len}, {max_len}")
+    emit = np.asarray(src.emit_logp, np.float64)
+    nxt = np.asarray(src.next_state)
+    n_states, vocab = nxt.shape
+    T = max_len + 1
+    with np.errstate(divide="ignore"):
+        tok = emit[:, :vocab]
+        no_eos = tok - np.log1p(-np.exp(emit[:, vocab]))[:, None]
+    out = np.full((n_states, T, vocab + 1), -np.inf)
+    t = np.arange(T)
+    out[:, :, :vocab] = np.where((t < min_len)[None, :, None], no_eos[:, None, :], tok[:, None, :])
+    out[:, :, vocab] = np.where(t < min_len, -np.inf, emit[:, vocab][:, None])
+    out[:, max_len, :vocab] = -np.inf
+    out[:, max_len, vocab] = 0.0
+    new_state = nxt[:, None, :] * T + np.minimum(t + 1, max_len)[None, :, None]
+    return Source(jnp.asarray(out.reshape(n_states * T, vocab + 1), jnp.float32),
+                  jnp.asarray(new_state.reshape(n_states * T, vocab), jnp.int32))
+
+
+def viterbi(src: Source, max_len: int) -> tuple[np.ndarray, float]:
+    """Vectorised twin of :func:`viterbi_best_sequence`: (tokens ending with EOS, log-prob)."""
+    emit = np.asarray(src.emit_logp, np.float64)
+    nxt = np.asarray(src.next_state)
+    n_states, vocab = nxt.shape
+    score = np.full(n_states, -np.inf)
+    score[0] = 0.0
+    back, best = [], (-np.inf, None, None)
+    for t in range(max_len):
+        done = score + emit[:, vocab]
+        s = int(np.argmax(done))
+        if done[s] > best[0]:
+            best = (float(done[s]), t, s)
+        if t == max_len - 1:
+            break
+        cand = (score[:, None] + emit[:, :vocab]).ravel()
+        dest = nxt.ravel()
+        order = np.lexsort((-cand, dest))  # per destination, best candidate first
+        first = np.ones(len(order), bool)
+        first[1:] = dest[order][1:] != dest[order][:-1]
+        win = order[first]
+        new = np.full(n_states, -np.inf)
+        ptr = np.zeros((n_states, 2), int)
+        new[dest[win]] = cand[win]
+        ptr[dest[win]] = np.stack([win // vocab, win % vocab], 1)
+        back.append(ptr)
+        score = new
+    logp, t, s = best
+    if t is None:
         return np.zeros(0, int), -np.inf
     tokens = [vocab]
     for ptr in reversed(back[:t]):
