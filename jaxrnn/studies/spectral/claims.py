@@ -64,7 +64,8 @@ def bound_report(ds, n: int, eps: float) -> dict:
         norm = ds[N.LOG10_NORM][a].astype(np.float64)
         valid = ds[N.CELL_VALID][a][..., None] & np.ones_like(norm, bool)
         slack = bound - norm
-        out[str(act)] = {"points": int(valid.sum()), "violations_beyond_allowance": int(((slack < -per_step * t) & valid).sum()),
+        out[str(act)] = {"points": int(valid.sum()),
+                         "violations_beyond_allowance": int(((slack < -per_step * t) & valid).sum()),
                          "min_slack_decades": float(np.min(slack, where=valid, initial=np.inf)),
                          "allowance_decades_per_step": per_step}
     return out

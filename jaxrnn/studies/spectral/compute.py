@@ -49,7 +49,7 @@ GATED = {"gru": "h", "lstm": "(h, c)"}  # the state s whose Jacobian ds_T/ds_0 i
 def recurrent_matrix(seed: int, n: int, lambda1: float, kind: str) -> np.ndarray:
     """W (n, n) with largest singular value lambda1 (host side, numpy LAPACK): a random orthogonal
     matrix (all singular values equal) or a Gaussian one rescaled by its spectral norm. float32."""
-    g = np.asarray(jax.random.normal(jax.random.fold_in(jax.random.key(0), seed), (n, n)), np.float64)
+    g = np.asarray(jax.random.normal(jax.random.fold_in(jax.random.key(0), seed), (n, n), jnp.float32), np.float64)
     if kind == "orthogonal":
         q, r = np.linalg.qr(g)
         w = q * np.sign(np.diag(r))[None, :]
@@ -90,19 +90,21 @@ def _vector_host(out):
 def _glorot(key, shape):
     fan_in, fan_out = shape[-1], shape[-2]
     lim = jnp.sqrt(6.0 / (fan_in + fan_out))
-    return jax.random.uniform(key, shape, minval=-lim, maxval=lim)
+    return jax.random.uniform(key, shape, jnp.float32, minval=-lim, maxval=lim)
 
 
 def init_gated(key, model: str, n: int, k: int):
     """Standard initialisation: Glorot-uniform input weights, orthogonal recurrent weights, zero biases
-    (the LSTM's forget-gate bias 1, as is common). float32."""
+    (the LSTM's forget-gate bias 1, as is common). float32, also inside ``jax.enable_x64`` (every draw of
+    the study is made in float32, so that the float64 twin runs on the same numbers)."""
     gates = 3 if model == "gru" else 4
     k_w, k_u = jax.random.split(key)
     W = _glorot(k_w, (gates, n, k))
-    U = jnp.stack([jacobians.qr_cgs2(jax.random.normal(kk, (n, n)))[0] for kk in jax.random.split(k_u, gates)])
+    U = jnp.stack([jacobians.qr_cgs2(jax.random.normal(kk, (n, n), jnp.float32))[0]
+                   for kk in jax.random.split(k_u, gates)])
     if model == "gru":
-        return GRUParams(W, U, jnp.zeros((gates, n)))
-    return LSTMParams(W, U, jnp.zeros((gates, n)).at[1].set(1.0))
+        return GRUParams(W, U, jnp.zeros((gates, n), jnp.float32))
+    return LSTMParams(W, U, jnp.zeros((gates, n), jnp.float32).at[1].set(1.0))
 
 
 def _gated_row(row, xs, read_idx, *, model, n):
@@ -156,7 +158,7 @@ def study(cfg, *, key):
 
 def _study(cfg, key, dtype, eps):
     key_h0 = jax.random.fold_in(key, 1)  # the inputs come from key itself (as before the perturbations)
-    xs = np.asarray(jax.random.normal(key, (cfg.t_max, cfg.n_inputs)), np.float32).astype(dtype)
+    xs = np.asarray(jax.random.normal(key, (cfg.t_max, cfg.n_inputs), jnp.float32)).astype(dtype)
     read = read_steps(cfg)
     t_read = (read + 1).astype(np.float64)
     n, S, K = cfg.n_hidden, cfg.seeds, cfg.h0_perturbations
@@ -184,7 +186,8 @@ def _study(cfg, key, dtype, eps):
         gamma = MAX_DERIVATIVE[act]
         above = np.flatnonzero(gamma * lambdas[g["lam"]] > 1.0)  # grid rows with probes
         n_probe = len(above) * K
-        noise = np.asarray(jax.random.normal(jax.random.fold_in(key_h0, a), (n_probe, n)), np.float64) * cfg.h0_delta
+        z = jax.random.normal(jax.random.fold_in(key_h0, a), (n_probe, n), jnp.float32)
+        noise = np.asarray(z, np.float64) * cfg.h0_delta
         src = np.concatenate([np.arange(len(g["seed"])), np.repeat(above, K)])  # grid row each run uses
         rows = {"W": W_grid[src], "seed": g["seed"][src].astype(np.int32),
                 "h0_noise": np.concatenate([np.zeros((len(g["seed"]), n)), noise]).astype(np.float32),
