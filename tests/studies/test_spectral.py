@@ -179,7 +179,7 @@ def test_quick_labels_dtype_bases_rank_and_lstm_state(quick):
     assert ds.dims(N.LN_LYAPUNOV)[-1] == N.RANK and list(ds[N.RANK]) == list(range(1, len(ds[N.RANK]) + 1))
     assert np.all(np.diff(ds[N.LN_LYAPUNOV], axis=-1) <= 0)  # sorted: rank 1 is the largest
     assert [str(x) for x in ds[N.GATED_STATE]] == ["h", "(h, c)"]
-    assert all(name.startswith(("log10_", "ln_", "orthogonality", "probe_", "cell_", "chaos_", "compute_",
+    assert all(name.startswith(("log10_", "ln_", "lambda1_", "orthogonality", "probe_", "cell_", "chaos_", "compute_",
                                 "gated_", "identity_", "bound_", "finite"))
                for name in ds.arrays)
     # the exponents are natural logs per step: their sum times T is ln|det J_T| (the identity's left side)

@@ -11,6 +11,7 @@ PROBE, H0_DRAW = "probe", "h0_draw"  # cells above the line lambda_1 > 1/gamma; 
 CELL = (ACT, KIND, LAMBDA1, SEED)
 
 # arrays (vector RNN grid)
+LAMBDA1_OF_W = "lambda1_of_W"  # (kind, lambda1, seed): the largest singular value of the float32 W used
 COMPUTE_DTYPE = "compute_dtype"  # 0-d string: the working precision of every Jacobian product
 LOG10_NORM = "log10_norm"  # log10 ||dh_T/dh_0||_2, CELL + (T_read,)
 LN_LYAPUNOV = "ln_lyapunov_per_step"  # finite-time Lyapunov exponents at T = t_max, sorted, CELL + (rank,)
