@@ -210,9 +210,9 @@ def test_chaos_classes_from_the_h0_draws():
         ds.add_axis(axis, np.asarray(values))
     ds.add_axis(N.PROBE, np.arange(4))
     ds.add_axis(N.H0_DRAW, np.arange(3))
-    ds.add_axis("cell_index", np.asarray(N.CELL))
+    ds.add_axis(N.CELL_INDEX, np.asarray(N.CELL))
     ds.add(N.CELL_VALID, N.CELL, np.ones((1, 2, 2, 2), bool))
-    ds.add(N.PROBE_CELL, (N.PROBE, "cell_index"), np.asarray([[0, 0, 1, 0], [0, 0, 1, 1], [0, 1, 1, 0], [0, 1, 1, 1]]))
+    ds.add(N.PROBE_CELL, (N.PROBE, N.CELL_INDEX), np.asarray([[0, 0, 1, 0], [0, 0, 1, 1], [0, 1, 1, 0], [0, 1, 1, 1]]))
     ds.add(N.PROBE_LN_TOP, (N.PROBE, N.H0_DRAW),
            np.asarray([[0.50, 0.52, 0.49], [-0.3, -0.3, -0.3], [0.1, -0.1, 0.02], [0.5, 0.5, 0.5]]))
     ds.add(N.PROBE_VALID, (N.PROBE, N.H0_DRAW), np.asarray([[1, 1, 1], [1, 1, 1], [1, 1, 1], [1, 0, 0]], bool))

@@ -7,6 +7,7 @@ Units are in the names: ``log10_...`` in decades, ``ln_..._per_step`` in nats pe
 ACT, KIND, LAMBDA1, SEED, T_READ, RANK = "act", "kind", "lambda1", "seed", "T_read", "rank"
 MODEL, SEED_GATED = "model", "seed_gated"
 PROBE, H0_DRAW = "probe", "h0_draw"  # cells above the line lambda_1 > 1/gamma; draw 0 = the unperturbed run
+CELL_INDEX = "cell_index"  # (act, kind, lambda1, seed): the columns of probe_cell
 
 CELL = (ACT, KIND, LAMBDA1, SEED)
 
