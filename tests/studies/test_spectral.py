@@ -80,7 +80,8 @@ def test_bound_holds_and_gated_cells_run(key):
             steps = np.arange(1, T + 1)
             assert np.all(np.asarray(log_norm) <= steps * (np.log(gamma * lam) + allowance))
     g = compute.init_gated(key, "gru", n, 2)
-    log_norm, _, checks = _log_norm(jacobians.cell_jacobian_product(gru_cell, g, jnp.zeros(n), xs, jnp.array([0, T - 1])))
+    out = jacobians.cell_jacobian_product(gru_cell, g, jnp.zeros(n), xs, jnp.array([0, T - 1]))
+    log_norm, _, checks = _log_norm(out)
     assert np.all(np.isfinite(np.asarray(log_norm))) and float(checks.orthogonality_error) < 1e-5
 
 
@@ -178,7 +179,7 @@ def test_quick_labels_dtype_bases_rank_and_lstm_state(quick):
     assert ds.dims(N.LN_LYAPUNOV)[-1] == N.RANK and list(ds[N.RANK]) == list(range(1, len(ds[N.RANK]) + 1))
     assert np.all(np.diff(ds[N.LN_LYAPUNOV], axis=-1) <= 0)  # sorted: rank 1 is the largest
     assert [str(x) for x in ds[N.GATED_STATE]] == ["h", "(h, c)"]
-    assert all(name.startswith(("log10_", "ln_", "orthogonality", "probe_", "cell_", "chaos_", "compute_",
+    assert all(name.startswith(("log10_", "ln_", "lambda1_", "orthogonality", "probe_", "cell_", "chaos_", "compute_",
                                 "gated_", "identity_", "bound_", "finite"))
                for name in ds.arrays)
     # the exponents are natural logs per step: their sum times T is ln|det J_T| (the identity's left side)
@@ -197,7 +198,8 @@ def test_invalid_cells_are_counted_and_left_out_of_every_number(quick):
     assert t["bound"][act]["points"] == s["bound"][act]["points"] - 2 * len(ds[N.T_READ])
     assert t["bound"][act]["violations_beyond_allowance"] == 0
     growth = t["growth"][f"{act}/{KINDS[0]}"]
-    assert growth["frac_above_line_growing"]["n"] == s["growth"][f"{act}/{KINDS[0]}"]["frac_above_line_growing"]["n"] - 2
+    before = s["growth"][f"{act}/{KINDS[0]}"]["frac_above_line_growing"]["n"]
+    assert growth["frac_above_line_growing"]["n"] == before - 2
     assert growth["ln_top_lyapunov_per_step_at_max_lambda1"]["effect"] is None  # no valid seed left there
     assert t["chaos"][f"{act}/{KINDS[0]}"]["log10_norm_at_T_at_max_lambda1"]["effect"] is None
 
@@ -208,9 +210,9 @@ def test_chaos_classes_from_the_h0_draws():
         ds.add_axis(axis, np.asarray(values))
     ds.add_axis(N.PROBE, np.arange(4))
     ds.add_axis(N.H0_DRAW, np.arange(3))
-    ds.add_axis("cell_index", np.asarray(N.CELL))
+    ds.add_axis(N.CELL_INDEX, np.asarray(N.CELL))
     ds.add(N.CELL_VALID, N.CELL, np.ones((1, 2, 2, 2), bool))
-    ds.add(N.PROBE_CELL, (N.PROBE, "cell_index"), np.asarray([[0, 0, 1, 0], [0, 0, 1, 1], [0, 1, 1, 0], [0, 1, 1, 1]]))
+    ds.add(N.PROBE_CELL, (N.PROBE, N.CELL_INDEX), np.asarray([[0, 0, 1, 0], [0, 0, 1, 1], [0, 1, 1, 0], [0, 1, 1, 1]]))
     ds.add(N.PROBE_LN_TOP, (N.PROBE, N.H0_DRAW),
            np.asarray([[0.50, 0.52, 0.49], [-0.3, -0.3, -0.3], [0.1, -0.1, 0.02], [0.5, 0.5, 0.5]]))
     ds.add(N.PROBE_VALID, (N.PROBE, N.H0_DRAW), np.asarray([[1, 1, 1], [1, 1, 1], [1, 1, 1], [1, 0, 0]], bool))
@@ -226,3 +228,17 @@ def test_config_records_and_checks_dtype():
     with pytest.raises(ConfigError, match="--dtype"):
         parse_args(spectral.Config, ["--dtype", "float16"], "p", "t")
     assert spectral.Config().dtype == "float32"
+
+
+def test_float64_twin_draws_the_same_weights_and_inputs(key):
+    """--dtype float64 must run on the float32 study's numbers (only the arithmetic changes)."""
+    def draws():
+        gated = compute.init_gated(key, "lstm", 4, 3)
+        return (recurrent_matrix(2, 5, 3.0, "gaussian"), np.asarray(compute.input_matrix(2, 5, 3, jnp.float32)),
+                np.asarray(jax.random.normal(key, (7, 3), jnp.float32)), *map(np.asarray, gated))
+    plain = draws()
+    with jax.enable_x64(True):
+        twin = draws()
+    for a, b in zip(plain, twin):
+        assert a.dtype == b.dtype == np.float32
+        np.testing.assert_array_equal(a, b)

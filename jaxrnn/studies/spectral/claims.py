@@ -55,16 +55,18 @@ def invariants_report(ds, n: int, eps: float) -> dict:
 
 
 def bound_report(ds, n: int, eps: float) -> dict:
-    """||dh_T/dh_0|| <= (gamma lambda_1)^T at every read of every valid cell; its slack in decades."""
+    """||dh_T/dh_0|| <= (gamma lambda_1)^T at every read of every valid cell (lambda_1 of the float32 W used);
+    its slack in decades."""
     out = {}
     t = ds[N.T_READ].astype(np.float64)
     per_step = jacobians.bound_allowance_per_step(n, eps) / LN10
     for a, act in enumerate(ds[N.ACT]):
-        bound = t * np.log10(MAX_DERIVATIVE[str(act)] * ds[N.LAMBDA1])[None, :, None, None]
+        bound = t * np.log10(MAX_DERIVATIVE[str(act)] * ds[N.LAMBDA1_OF_W])[..., None]  # (kind, lambda1, seed, T)
         norm = ds[N.LOG10_NORM][a].astype(np.float64)
         valid = ds[N.CELL_VALID][a][..., None] & np.ones_like(norm, bool)
         slack = bound - norm
-        out[str(act)] = {"points": int(valid.sum()), "violations_beyond_allowance": int(((slack < -per_step * t) & valid).sum()),
+        out[str(act)] = {"points": int(valid.sum()),
+                         "violations_beyond_allowance": int(((slack < -per_step * t) & valid).sum()),
                          "min_slack_decades": float(np.min(slack, where=valid, initial=np.inf)),
                          "allowance_decades_per_step": per_step}
     return out

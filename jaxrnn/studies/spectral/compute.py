@@ -9,7 +9,9 @@ an allowance in units of the working precision eps (``jaxrnn.core.jacobians``):
 
 - the determinant identity ``T sum_i lambda_i = T ln|det W| + sum_t sum_i ln act'(a_t,i)``;
 - orthogonality of the last Q: ``max |Q^T Q - I| <= 4 n eps``;
-- the bound ``log10 ||dh_T/dh_0|| <= T log10(gamma lambda_1) + 4 n eps T / ln 10`` at every read T.
+- the bound ``log10 ||dh_T/dh_0|| <= T log10(gamma lambda_1) + 4 n eps T / ln 10`` at every read T, with
+  lambda_1 the largest singular value of the float32 W actually used (``lambda1_of_W``; the grid value
+  lambda_1 differs from it by float32 rounding, ~3e-8 relative).
 
 A cell failing any of them (or with a non-finite number) is marked ``cell_valid = False`` and left
 out of every summary number; the counts are in ``summary["invariants"]``.
@@ -49,7 +51,7 @@ GATED = {"gru": "h", "lstm": "(h, c)"}  # the state s whose Jacobian ds_T/ds_0 i
 def recurrent_matrix(seed: int, n: int, lambda1: float, kind: str) -> np.ndarray:
     """W (n, n) with largest singular value lambda1 (host side, numpy LAPACK): a random orthogonal
     matrix (all singular values equal) or a Gaussian one rescaled by its spectral norm. float32."""
-    g = np.asarray(jax.random.normal(jax.random.fold_in(jax.random.key(0), seed), (n, n)), np.float64)
+    g = np.asarray(jax.random.normal(jax.random.fold_in(jax.random.key(0), seed), (n, n), jnp.float32), np.float64)
     if kind == "orthogonal":
         q, r = np.linalg.qr(g)
         w = q * np.sign(np.diag(r))[None, :]
@@ -90,19 +92,21 @@ def _vector_host(out):
 def _glorot(key, shape):
     fan_in, fan_out = shape[-1], shape[-2]
     lim = jnp.sqrt(6.0 / (fan_in + fan_out))
-    return jax.random.uniform(key, shape, minval=-lim, maxval=lim)
+    return jax.random.uniform(key, shape, jnp.float32, minval=-lim, maxval=lim)
 
 
 def init_gated(key, model: str, n: int, k: int):
     """Standard initialisation: Glorot-uniform input weights, orthogonal recurrent weights, zero biases
-    (the LSTM's forget-gate bias 1, as is common). float32."""
+    (the LSTM's forget-gate bias 1, as is common). float32, also inside ``jax.enable_x64`` (every draw of
+    the study is made in float32, so that the float64 twin runs on the same numbers)."""
     gates = 3 if model == "gru" else 4
     k_w, k_u = jax.random.split(key)
     W = _glorot(k_w, (gates, n, k))
-    U = jnp.stack([jacobians.qr_cgs2(jax.random.normal(kk, (n, n)))[0] for kk in jax.random.split(k_u, gates)])
+    U = jnp.stack([jacobians.qr_cgs2(jax.random.normal(kk, (n, n), jnp.float32))[0]
+                   for kk in jax.random.split(k_u, gates)])
     if model == "gru":
-        return GRUParams(W, U, jnp.zeros((gates, n)))
-    return LSTMParams(W, U, jnp.zeros((gates, n)).at[1].set(1.0))
+        return GRUParams(W, U, jnp.zeros((gates, n), jnp.float32))
+    return LSTMParams(W, U, jnp.zeros((gates, n), jnp.float32).at[1].set(1.0))
 
 
 def _gated_row(row, xs, read_idx, *, model, n):
@@ -156,7 +160,7 @@ def study(cfg, *, key):
 
 def _study(cfg, key, dtype, eps):
     key_h0 = jax.random.fold_in(key, 1)  # the inputs come from key itself (as before the perturbations)
-    xs = np.asarray(jax.random.normal(key, (cfg.t_max, cfg.n_inputs)), np.float32).astype(dtype)
+    xs = np.asarray(jax.random.normal(key, (cfg.t_max, cfg.n_inputs), jnp.float32)).astype(dtype)
     read = read_steps(cfg)
     t_read = (read + 1).astype(np.float64)
     n, S, K = cfg.n_hidden, cfg.seeds, cfg.h0_perturbations
@@ -174,6 +178,8 @@ def _study(cfg, key, dtype, eps):
                        for k, l, sd in zip(g["kind"], g["lam"], g["seed"])])
     ln_abs_det_grid = np.linalg.slogdet(W_grid.astype(np.float64))[1]
     cond_grid = np.linalg.cond(W_grid.astype(np.float64))
+    sigma_grid = np.linalg.norm(W_grid.astype(np.float64), ord=2, axis=(1, 2))  # lambda_1 after rounding to float32
+    ds.add(N.LAMBDA1_OF_W, (N.KIND, N.LAMBDA1, N.SEED), sigma_grid.reshape(len(KINDS), cfg.n_lambda, S))
     shape = (len(KINDS), cfg.n_lambda, S)
     checked = {N.IDENTITY_RESIDUAL: "residual", N.IDENTITY_ALLOWANCE: "allowance", N.ORTHOGONALITY_ERROR: "orth",
                N.IDENTITY_OK: "identity_ok", N.ORTHOGONALITY_OK: "orth_ok", N.BOUND_OK: "bound_ok",
@@ -184,7 +190,8 @@ def _study(cfg, key, dtype, eps):
         gamma = MAX_DERIVATIVE[act]
         above = np.flatnonzero(gamma * lambdas[g["lam"]] > 1.0)  # grid rows with probes
         n_probe = len(above) * K
-        noise = np.asarray(jax.random.normal(jax.random.fold_in(key_h0, a), (n_probe, n)), np.float64) * cfg.h0_delta
+        z = jax.random.normal(jax.random.fold_in(key_h0, a), (n_probe, n), jnp.float32)
+        noise = np.asarray(z, np.float64) * cfg.h0_delta
         src = np.concatenate([np.arange(len(g["seed"])), np.repeat(above, K)])  # grid row each run uses
         rows = {"W": W_grid[src], "seed": g["seed"][src].astype(np.int32),
                 "h0_noise": np.concatenate([np.zeros((len(g["seed"]), n)), noise]).astype(np.float32),
@@ -192,7 +199,7 @@ def _study(cfg, key, dtype, eps):
         ln_norm, diag, checks = map_configs(stable_partial(_vector_row, act=act), rows, (xs, read),
                                             chunk_size=cfg.chunk_size, desc=f"{act} Jacobians",
                                             host_fn=_vector_host)
-        inv = _invariants(ln_norm, diag, checks, ln_abs_det_grid[src], cond_grid[src], gamma * lambdas[g["lam"][src]],
+        inv = _invariants(ln_norm, diag, checks, ln_abs_det_grid[src], cond_grid[src], gamma * sigma_grid[src],
                           t_read, n, eps)
         main = slice(0, len(g["seed"]))
         out["norm"].append((ln_norm[main] / LN10).reshape(shape + (len(read),)))
@@ -213,8 +220,8 @@ def _study(cfg, key, dtype, eps):
         ds.add(name, cell, np.stack(out[name]))
     ds.add_axis(N.PROBE, np.arange(len(probe_cells)))
     ds.add_axis(N.H0_DRAW, np.arange(K + 1))
-    ds.add_axis("cell_index", np.asarray(cell))
-    ds.add(N.PROBE_CELL, (N.PROBE, "cell_index"), np.asarray(probe_cells, np.int64).reshape(-1, 4))
+    ds.add_axis(N.CELL_INDEX, np.asarray(cell))
+    ds.add(N.PROBE_CELL, (N.PROBE, N.CELL_INDEX), np.asarray(probe_cells, np.int64).reshape(-1, 4))
     ds.add(N.PROBE_LOG10_NORM, (N.PROBE, N.H0_DRAW), np.asarray(probe_norm).reshape(-1, K + 1))
     ds.add(N.PROBE_LN_TOP, (N.PROBE, N.H0_DRAW), np.asarray(probe_top).reshape(-1, K + 1))
     ds.add(N.PROBE_VALID, (N.PROBE, N.H0_DRAW), np.asarray(probe_valid, bool).reshape(-1, K + 1))

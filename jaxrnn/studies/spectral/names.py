@@ -7,10 +7,12 @@ Units are in the names: ``log10_...`` in decades, ``ln_..._per_step`` in nats pe
 ACT, KIND, LAMBDA1, SEED, T_READ, RANK = "act", "kind", "lambda1", "seed", "T_read", "rank"
 MODEL, SEED_GATED = "model", "seed_gated"
 PROBE, H0_DRAW = "probe", "h0_draw"  # cells above the line lambda_1 > 1/gamma; draw 0 = the unperturbed run
+CELL_INDEX = "cell_index"  # (act, kind, lambda1, seed): the columns of probe_cell
 
 CELL = (ACT, KIND, LAMBDA1, SEED)
 
 # arrays (vector RNN grid)
+LAMBDA1_OF_W = "lambda1_of_W"  # (kind, lambda1, seed): the largest singular value of the float32 W used
 COMPUTE_DTYPE = "compute_dtype"  # 0-d string: the working precision of every Jacobian product
 LOG10_NORM = "log10_norm"  # log10 ||dh_T/dh_0||_2, CELL + (T_read,)
 LN_LYAPUNOV = "ln_lyapunov_per_step"  # finite-time Lyapunov exponents at T = t_max, sorted, CELL + (rank,)
