@@ -226,7 +226,7 @@ def decode_with_noise(logits_fn, transition_fn, params, state0, gumbel, eos_id) 
     dtype = jax.eval_shape(logits_fn, params, state0).dtype  # the score accumulates in the logits' dtype
     init = (state0, jnp.bool_(False), jnp.int32(0), jnp.zeros((), dtype))
     (_, done, length, score), tokens = lax.scan(step, init, gumbel)
-    return Decoded(tokens, length, score, done)
+    return Decoded(tokens, length, score, done, score)  # pure sampling: q is the model itself
 
 
 def sample_many(logits_fn, transition_fn, params, state0, key, *, n: int, max_len: int, eos_id: int) -> Decoded:
