@@ -118,7 +118,6 @@ def map_configs(fn: Callable, configs, shared=(), *, chunk_size: int = 16384, de
     return jax.tree.map(lambda *parts: np.concatenate(parts, axis=0)[:n], *outputs)
 
 
-
 def nan_rows(out) -> np.ndarray:
     """(N,) bool: rows of a ``map_configs`` output whose last leaf holds a NaN."""
     last = np.asarray(jax.tree.leaves(out)[-1])
