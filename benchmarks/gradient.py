@@ -26,6 +26,7 @@ a normal float32 at all.
 from __future__ import annotations
 
 import functools
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -110,7 +111,9 @@ def torch_methods(rows, xs, read, device: str | None = None) -> tuple[dict, str]
         return torch.stack([torch.autograd.grad(o.sum(), h, retain_graph=True)[0] for o in outs], 1).cpu().numpy()
 
     def forward_mode():
-        _, tangent = torch.func.jvp(lambda h: torch.stack(unroll(h), 1), (h0,), (torch.ones_like(h0),))
+        with warnings.catch_warnings():  # torch's forward AD loads decompositions through torch.jit.script
+            warnings.simplefilter("ignore", DeprecationWarning)
+            _, tangent = torch.func.jvp(lambda h: torch.stack(unroll(h), 1), (h0,), (torch.ones_like(h0),))
         return tangent.cpu().numpy()
 
     del x

@@ -110,8 +110,8 @@ def grad_log_magnitude_logsum(params: ScalarParams, h0, xs, *, act: str = "sigmo
         log|dh_T/dh_0| = T log|w| + sum_{t<=T} log act'(a_t),   sign = sign(w)^T  (act' > 0),
 
     with ``act' = exp(log_part) lin_part``: ``log_part = -|a|`` (sigmoid) or ``log 4 - 2|a|`` (tanh) and
-    ``lin_part = (1 - q)^2`` in [1/4, 1] (``_kernel_parts``: the same states, bit for bit, as
-    ``grad_log_magnitude``, so the two differ only in how they carry the product). One scan
+    ``lin_part = (1 - q)^2`` in [1/4, 1] (``_kernel_parts``: the same carried states, by the same
+    operations, as ``grad_log_magnitude``, so the two differ only in how they carry the product). One scan
     carries the state, a compensated (Kahan) running sum of the log parts
     (a float32 sum over 1000 steps keeps ~1 ulp instead of drifting by T ulp), and the
     running product of the lin parts kept in range by exact power-of-two rescaling.
@@ -123,19 +123,24 @@ def grad_log_magnitude_logsum(params: ScalarParams, h0, xs, *, act: str = "sigmo
     slope = 1.0 if act == "sigmoid" else 2.0
 
     def step(carry, x):
-        h, total, comp, prod, n_rescaled = carry
-        s = advance(h, x)
+        s, total, comp, prod, n_rescaled = carry
+        h = state(s)
+        s = advance(h, x)  # the carry of grad_log_magnitude, by the same operations
         log_part = math.log(scale) - slope * jnp.abs(scalar_preactivation(params, h, x))
         total, comp = kahan_add(total, comp, log_part)
         prod = prod * jnp.square(1.0 - small_q(s))
         small = prod < tiny
         prod = jnp.where(small, prod * 2.0 ** _RESCALE_BITS, prod)
-        return state(s), total, comp, prod, n_rescaled + small.astype(n_rescaled.dtype)
+        return s, total, comp, prod, n_rescaled + small.astype(n_rescaled.dtype)
 
     h0 = jnp.asarray(h0, params.w.dtype)
     zero = jnp.zeros_like(h0)
     read_idx = jnp.arange(xs.shape[0]) if read_idx is None else jnp.asarray(read_idx)
-    _, (log_sums, prods, n_rescaled) = scan_read_off(step, (h0, zero, zero, zero + 1, zero), xs, read_idx,
+    s1 = advance(h0, xs[0])  # the first step from h0 itself, as in grad_log_magnitude
+    log1 = math.log(scale) - slope * jnp.abs(scalar_preactivation(params, h0, xs[0]))
+    lin1 = jnp.square(1.0 - small_q(s1))
+    carry = (s1, log1, zero, lin1, zero)
+    _, (log_sums, prods, n_rescaled) = scan_read_off(step, carry, xs[1:], read_idx - 1,
                                                      lambda c: (c[1] - c[2], c[3], c[4]))
     lengths = (read_idx + 1).astype(h0.dtype)
     sign_w = jnp.sign(params.w)

@@ -278,7 +278,6 @@ def map_configs(fn: Callable, configs, shared=(), *, chunk_size: int = 16384, la
 
     return map_blocks(block_fn, configs, per_block, devices=devices, progress=progress, desc=desc, host_fn=host_fn)
 
-
 def nan_rows(out) -> np.ndarray:
     """(N,) bool: rows of a ``map_configs`` output whose last leaf holds a NaN."""
     last = np.asarray(jax.tree.leaves(out)[-1])

@@ -48,8 +48,9 @@ def scan_read_off(step: Callable, carry, xs: jax.Array, read_idx: jax.Array, emi
     read_idx: (R,) increasing step indices (0-based; index t means "after x_0..x_t").
     Only the R read-offs are stored, not all T states: a sweep that needs 16 lengths
     out of 1000 writes 16 values per config, not 1000. Returns (final carry, stacked emits (R, ...)).
-    renorm: if given, ``carry = renorm(carry)`` after every ``block`` steps and at every read-off
-    (for carries that must be brought back into range now and then, e.g. a running product).
+    renorm: if given, ``carry = renorm(carry)`` after every ``block`` steps of a segment and at its end
+    (segments end at the read-offs): for carries that must be brought back into range now and then,
+    e.g. a running product kept as mantissa and exponent.
     """
     xs = jnp.asarray(xs)
     ends = jnp.asarray(read_idx) + 1
