@@ -192,16 +192,8 @@ def _two_prod(a, b):
     return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
 
-def top_p_keep(e, top_p):
-    """Which tokens top-p keeps, from the unnormalised masses ``e`` (V,) >= 0 (``e = exp(l - max)``).
-
-    Sorted by mass (descending), token i is kept iff the exact mass before it is < p * sum(e); the
-    kept set is that prefix plus every token tied with its last member. Decided with running sums
-    kept as hi + lo (TwoSum: hi + x = s + err exactly) and an error-free product p * total, so exact
-    unless the two sides differ by less than ~V^2 2^-48 of the total. The top token is always kept.
-    """
-    es = jnp.sort(e)[::-1]
-
+def _top_p_cutoff(es, top_p):
+    """The smallest mass top-p keeps, from the masses ``es`` (V,) sorted descending (see top_p_keep)."""
     def add(acc, x):  # running sum as hi + lo, hi + x split exactly by TwoSum
         s, err = _two_sum(acc[0], x)
         return (s, acc[1] + err), acc
@@ -211,16 +203,28 @@ def top_p_keep(e, top_p):
     ph, pl = _two_prod(total[0], top_p)
     pl = pl + total[1] * top_p
     # before < p * total  <=>  (before_hi - ph) + (before_lo - pl) < 0, the first difference exact when close
-    d = before_hi - ph
-    kept_sorted = (d + (before_lo - pl)) < 0
-    kept_sorted = kept_sorted.at[0].set(True)
-    n_kept = jnp.sum(kept_sorted)
-    cutoff = es[n_kept - 1]
-    return e >= cutoff
+    kept_sorted = ((before_hi - ph) + (before_lo - pl)) < 0
+    n_kept = jnp.maximum(jnp.sum(kept_sorted), 1)  # the top token is always kept
+    return es[n_kept - 1]
+
+
+def top_p_keep(e, top_p):
+    """Which tokens top-p keeps, from the unnormalised masses ``e`` (V,) >= 0 (``e = exp(l - max)``).
+
+    Sorted by mass (descending), token i is kept iff the exact mass before it is < p * sum(e); the
+    kept set is that prefix plus every token tied with its last member. Decided with running sums
+    kept as hi + lo (TwoSum: hi + x = s + err exactly) and an error-free product p * total, so exact
+    unless the two sides differ by less than ~V^2 2^-48 of the total. The top token is always kept.
+    """
+    return e >= _top_p_cutoff(jnp.sort(e)[::-1], top_p)
 
 
 def _process(logits, opts: SamplerOptions):
-    """The sampling distribution's logits (V,) (traced options; no validation: see process_logits)."""
+    """The sampling distribution's logits (V,) (traced options; no validation: see process_logits).
+
+    One sort serves top-k and top-p: the logits sorted descending carry their masses ``e = exp(y)``
+    along (the same float32 values the masks compare), so top-p is exact on exactly those numbers.
+    """
     x = _shifted(_clean(logits))  # max 0 where any token is possible
     vocab = x.shape[-1]
     possible = jnp.any(x > NEG_INF)
@@ -229,14 +233,16 @@ def _process(logits, opts: SamplerOptions):
     greedy = opts.temperature < TINY
     y = jnp.where(greedy, jnp.where(first_max, 0.0, NEG_INF),
                   jnp.where(is_max, 0.0, x / jnp.where(greedy, 1.0, opts.temperature)))
-    # top-k: keep every token >= the k-th largest (ties with it kept)
-    kth = jnp.sort(y)[vocab - jnp.clip(opts.top_k, 1, vocab)]
-    y = jnp.where(y >= kth, y, NEG_INF)
-    # top-p on the exact masses, then min-p: e_max = exp(0) = 1 exactly, so p_i >= min_p p_max <=> e_i >= min_p
     e = jnp.exp(y)
-    y = jnp.where(top_p_keep(e, opts.top_p) | (opts.top_p >= 1.0), y, NEG_INF)
-    y = jnp.where(jnp.exp(y) >= opts.min_p, y, NEG_INF)
-    return jnp.where(possible, y, NEG_INF)
+    neg_sorted, es = lax.sort((-y, e), num_keys=1)  # by logit, descending; the masses along
+    # top-k: keep every token >= the k-th largest (ties with it kept)
+    kth = -neg_sorted[jnp.clip(opts.top_k, 1, vocab) - 1]
+    in_k = y >= kth
+    # top-p on the exact masses of the top-k survivors (a prefix of the sorted order), then min-p:
+    # e_max = exp(0) = 1 exactly, so p_i >= min_p p_max <=> e_i >= min_p
+    cutoff = _top_p_cutoff(jnp.where(-neg_sorted >= kth, es, 0.0), opts.top_p)
+    keep = in_k & ((e >= cutoff) | (opts.top_p >= 1.0)) & (e >= opts.min_p)
+    return jnp.where(possible & keep, y, NEG_INF)
 
 
 def process_logits(logits, *, temperature=1.0, top_k=None, top_p=None, min_p=None):
