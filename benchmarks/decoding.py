@@ -1,40 +1,93 @@
-"""Decoding throughput: greedy, beam search, samplers, exact enumeration."""
+"""Decoding throughput: greedy, beam search (k = 1, 4, 16, 64, both beam rules), samplers, and exact search
+by branch and bound against exhaustive enumeration."""
 
 from __future__ import annotations
 
+import math
+
 import jax
+import jax.numpy as jnp
+import numpy as np
 
 from benchmarks.common import best_time
 from jaxrnn.core.sweep import stack_trees
 
 
-def decoding(batch: int = 256, max_len: int = 32, vocab: int = 5, enum_len: int = 8, repeats: int = 3, *,
-             key) -> dict:
-    """Decoded tokens per second (batch of `batch` sources, max_len steps) and exact-enumeration throughput."""
+def _rnn_logits(p, h):
+    return p["out"] @ h
+
+
+def _rnn_step(p, h, tok):
+    return jnp.tanh(p["rec"] @ h + p["emb"][tok])
+
+
+def _rnn(key, ids, n=16, scale=3.0):
+    k1, k2, k3 = jax.random.split(key, 3)
+    return {"out": scale * jax.random.normal(k1, (ids, n)) / math.sqrt(n),
+            "rec": 1.5 * jax.random.normal(k2, (n, n)) / math.sqrt(n), "emb": jax.random.normal(k3, (ids, n))}
+
+
+def exact_search(vocab: int = 5, max_len: int = 8, n_models: int = 4, repeats: int = 3, *, key) -> dict:
+    """Branch and bound vs enumeration of all sum_n vocab^n sequences, on random tanh-RNN language models
+    (vocab tokens + EOS): time per model, prefixes expanded, and agreement of the best scores."""
+    from jaxrnn.models import decoding as dec
+
+    models = [_rnn(k, vocab + 1) for k in jax.random.split(key, n_models)]
+    s0 = jnp.zeros(16)
+    n_seq = sum(vocab ** n for n in range(max_len))
+    rows, enum_t, bb_t = [], [], []
+    for p in models:
+        first, best = best_time(lambda: dec.exact_best_sequence(_rnn_logits, _rnn_step, p, s0, max_len=max_len,
+                                                                eos_id=vocab, vocab=vocab + 1), repeats)
+        enum_t.append(best)
+        ex = dec.exact_best_sequence(_rnn_logits, _rnn_step, p, s0, max_len=max_len, eos_id=vocab, vocab=vocab + 1)
+        first_bb, best_bb = best_time(lambda: jax.block_until_ready(dec.exact_search(
+            _rnn_logits, _rnn_step, p, s0, max_len=max_len, eos_id=vocab)), repeats)
+        bb_t.append(best_bb)
+        bb = dec.exact_search(_rnn_logits, _rnn_step, p, s0, max_len=max_len, eos_id=vocab)
+        rows.append({"nodes": int(bb.nodes), "complete": bool(bb.complete),
+                     "agree": bool(np.isclose(float(bb.score), ex[2], rtol=1e-5, atol=1e-6))})
+    return {"vocab_with_eos": vocab + 1, "max_len": max_len, "models": n_models, "sequences_enumerated": n_seq,
+            "enumeration_s_per_model": float(np.median(enum_t)), "branch_and_bound_s_per_model": float(np.median(bb_t)),
+            "speedup": float(np.median(enum_t) / np.median(bb_t)),
+            "nodes_expanded": [r["nodes"] for r in rows], "all_agree": all(r["agree"] and r["complete"] for r in rows)}
+
+
+def decoding(batch: int = 256, max_len: int = 32, vocab: int = 5, enum_len: int = 8, repeats: int = 3,
+             widths=(1, 4, 16, 64), *, key) -> dict:
+    """Decoded tokens per second (a batch of `batch` sources, max_len steps), beam search per width and rule,
+    the number of sampler compilations over several option values, exact search vs enumeration."""
     from jaxrnn.models import decoding as dec
     from jaxrnn.models import sources as S
 
     srcs = [S.random_source(k, 4, vocab) for k in jax.random.split(key, batch)]
     batch_src = stack_trees(srcs)
-    s0 = jax.numpy.zeros(batch, jax.numpy.int32)
+    s0 = jnp.zeros(batch, jnp.int32)
     keys = jax.random.split(key, batch)
     L, T = S.source_logits, S.source_transition
-    runs = {
-        "greedy": jax.jit(jax.vmap(lambda s, z: dec.greedy(L, T, s, z, max_len=max_len, eos_id=vocab))),
-        "beam_k4": jax.jit(jax.vmap(lambda s, z: dec.beam_search(L, T, s, z, num_beams=4, max_len=max_len,
-                                                                 eos_id=vocab))),
-        "beam_k16": jax.jit(jax.vmap(lambda s, z: dec.beam_search(L, T, s, z, num_beams=16, max_len=max_len,
-                                                                  eos_id=vocab))),
-    }
     out = {"batch": batch, "max_len": max_len, "vocab_with_eos": vocab + 1, "tokens_per_s": {}}
-    for name, fn in runs.items():
-        first, best = best_time(lambda: jax.block_until_ready(fn(batch_src, s0)), repeats)
-        out["tokens_per_s"][name] = batch * max_len / best
-    top_p = jax.jit(jax.vmap(lambda k, s, z: dec.sample(k, L, T, s, z, max_len=max_len, eos_id=vocab, top_p=0.9)))
-    first, best = best_time(lambda: jax.block_until_ready(top_p(keys, batch_src, s0)), repeats)
-    out["tokens_per_s"]["top_p_0.9"] = batch * max_len / best
+    greedy = jax.jit(jax.vmap(lambda s, z: dec.greedy(L, T, s, z, max_len=max_len, eos_id=vocab)))
+    first, best = best_time(lambda: jax.block_until_ready(greedy(batch_src, s0)), repeats)
+    out["tokens_per_s"]["greedy"] = batch * max_len / best
+    for rule in dec.BEAM_RULES:
+        for k in widths:
+            run = jax.jit(jax.vmap(lambda s, z: dec.beam_search(L, T, s, z, num_beams=k, max_len=max_len,  # noqa
+                                                                eos_id=vocab, beam_rule=rule)))
+            first, best = best_time(lambda: jax.block_until_ready(run(batch_src, s0)), repeats)  # noqa: B023
+            out["tokens_per_s"][f"beam_k{k}_{rule}"] = batch * max_len / best
+    for opts in (dict(top_p=0.9), dict(top_k=2), dict(temperature=0.7, min_p=0.1), dict(top_p=0.5, top_k=3)):
+        sampler = jax.jit(jax.vmap(lambda k, s, z: dec.sample(k, L, T, s, z, max_len=max_len, eos_id=vocab,  # noqa
+                                                              **opts)))  # noqa: B023
+        first, best = best_time(lambda: jax.block_until_ready(sampler(keys, batch_src, s0)), repeats)  # noqa: B023
+        out["tokens_per_s"]["sample_" + "_".join(f"{k}{v:g}" for k, v in opts.items())] = batch * max_len / best
+    before = dec._sample._cache_size()
+    for p in (0.3, 0.6, 0.9):
+        jax.block_until_ready(dec.sample(keys[0], L, T, srcs[0], S.source_state0(), max_len=max_len, eos_id=vocab,
+                                         top_p=p))
+    out["sampler_compilations_for_3_top_p_values"] = dec._sample._cache_size() - before  # traced options: 1
     n_seq = sum(vocab ** n for n in range(enum_len))
     first, best = best_time(lambda: dec.enumerate_sequences(L, T, srcs[0], S.source_state0(), max_len=enum_len,
                                                             eos_id=vocab, vocab=vocab + 1), repeats)
     out["exact_enumeration"] = {"sequences": n_seq, "max_len": enum_len, "sequences_per_s": n_seq / best}
+    out["exact_search"] = exact_search(vocab=vocab, max_len=enum_len, repeats=repeats, key=key)
     return out

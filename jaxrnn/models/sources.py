@@ -56,23 +56,26 @@ def random_source(key, n_states: int, vocab: int, *, forbidden: float = 0.3, eos
 
 @functools.partial(jax.jit, static_argnames=("n", "n_states", "vocab"))
 def _random_tables(key, *, n, n_states, vocab, forbidden, eos, concentration):
+    size = n_states * vocab  # draws are flat, then reshaped: XLA on CPU compiles multi-dimensional ones slowly
+
     def one(k):
         k1, k2, k3, k4, k5 = jax.random.split(k, 5)
-        probs = jax.random.dirichlet(k1, jnp.full(vocab, concentration), (n_states,))
-        banned = jax.random.uniform(k2, (n_states, vocab)) < forbidden
+        gam = jax.random.gamma(k1, jnp.full(size, concentration)).reshape(n_states, vocab)  # Dirichlet rows
+        banned = (jax.random.uniform(k2, (size,)) < forbidden).reshape(n_states, vocab)
         keep_one = jax.nn.one_hot(jax.random.randint(k3, (n_states,), 0, vocab), vocab) > 0
-        probs = jnp.where(banned & ~keep_one, 0.0, probs)
-        p_eos = jax.random.uniform(k5, (n_states, 1), minval=0.0, maxval=jnp.minimum(2 * eos, 0.95)).at[0].set(0.0)
-        probs = jnp.concatenate([probs / probs.sum(axis=1, keepdims=True) * (1 - p_eos), p_eos], axis=1)
-        return probs, jax.random.randint(k4, (n_states, vocab), 0, n_states)
+        gam = jnp.where(banned & ~keep_one, 0.0, gam)
+        p_eos = jax.random.uniform(k5, (n_states,), minval=0.0, maxval=jnp.minimum(2 * eos, 0.95)).at[0].set(0.0)
+        probs = gam / gam.sum(axis=1, keepdims=True) * (1 - p_eos[:, None])
+        probs = jnp.concatenate([probs, p_eos[:, None]], axis=1)
+        return probs, jax.random.randint(k4, (size,), 0, n_states).reshape(n_states, vocab)
 
     return jax.vmap(one)(jax.random.split(key, n))
 
 
 def random_sources(key, n: int, n_states: int, vocab: int, *, forbidden: float = 0.3, eos: float = 0.15,
                    concentration: float = 0.5) -> list[Source]:
-    """``n`` random sources drawn as :func:`random_source` does, in one compiled call (the same
-    distribution; not the same draws: the keys are split differently)."""
+    """``n`` random sources from the distribution :func:`random_source` draws from, in one compiled call
+    (not the same draws: the keys are split differently; Dirichlet rows as normalised Gamma draws)."""
     if n < 1 or n_states < 1 or vocab < 2:
         raise ValueError(f"sources need n >= 1, n_states >= 1 and vocab >= 2, got {n}, {n_states}, {vocab}")
     if not 0 <= forbidden < 1 or not 0 < eos < 1 or not concentration > 0:

@@ -1,232 +1,448 @@
-"""The decoding study (Problem 3, claims C9-C11) on random sources with exact probabilities.
+"""The decoding study (Problem 3, claims C9-C11) on sources with exact probabilities.
 
-Models: each true source itself; a "leaky" model of it that spreads a little mass over every token
-(``sources.smoothed``: exact like the source, and able to produce nonsense); and a GRU language
-model trained on it with teacher forcing (``lm``). Search is always judged against exhaustive
-enumeration of the model being decoded; samples are always judged under the true source.
+The true sources are random automata over V = ``vocab`` tokens whose lengths are confined to
+``min_len..source_max_len`` tokens (``sources.windowed``): every probability is exact, the true mode
+is a full-length sequence, and a too short, empty or looping output is recognisably wrong. Models:
+
+- a GRU language model per (source, noise share), trained with teacher forcing on a fixed corpus of
+  the source's samples of which a share of targets is truncated at a random point (noisy targets, as
+  Ott et al. 2018 study with copies): the model's mode can be degenerate (Stahlberg & Byrne 2019);
+- the true source itself, decoded as its own model (no model error: the counter-condition).
+
+C9: beam search for widths k under both beam rules (the suite's finished pool and the toolkits'
+top-k rule), with and without a length penalty, against the exact mode (depth-first branch and bound
+for the GRUs, Viterbi for the sources); outputs judged under the true source. C10: top-1 vs greedy and
+top-V vs pure sampling, same keys. C11: samples of every setting judged under the true source
+(impossible, non-terminating, degenerate loops), precision (the sampler's mass on the true support),
+recall (the true mass inside the sampler's support) and the entropy of the sampling distribution.
+One compilation per function and shape; option values are traced.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import functools
 
 import jax
+import jax.numpy as jnp
 import numpy as np
+import optax
+from jax import lax
 
+from jaxrnn.core.sweep import stack_trees
+from jaxrnn.io.results import Dataset
 from jaxrnn.models import decoding as dec
 from jaxrnn.models import lm
-from jaxrnn.models import sources as src_lib
-from jaxrnn.io.results import Dataset
-from jaxrnn.core.sweep import stack_trees
+from jaxrnn.models import sources as S
+from jaxrnn.studies.decoding import names as N
 from jaxrnn.studies.decoding.claims import claims
 
-LOGITS, STEP = src_lib.source_logits, src_lib.source_transition
+RULES = dec.BEAM_RULES  # ("pool", "top_k")
 
 
-def make_sources(cfg, key) -> list[src_lib.Source]:
-    return [src_lib.random_source(k, cfg.n_states, cfg.vocab, forbidden=cfg.forbidden, eos=cfg.eos)
-            for k in jax.random.split(key, cfg.n_sources)]
+def make_sources(cfg, key) -> list[S.Source]:
+    """Random automata (peaked Dirichlet emissions, forbidden tokens) with lengths in the window."""
+    base = S.random_sources(key, cfg.n_sources, cfg.n_states, cfg.vocab, forbidden=cfg.forbidden, eos=cfg.eos,
+                            concentration=cfg.concentration)
+    return [S.windowed(b, cfg.min_len, cfg.source_max_len) for b in base]
 
 
+@functools.partial(jax.jit, static_argnames=("n", "max_len", "n_corpus"))
+def corpora(srcs: S.Source, key, src_of, shares, *, n: int, max_len: int, n_corpus: int):
+    """Pure samples (n_sources, n) of every source, and every model's training corpus: the first n_corpus
+    samples of its source with a share of targets truncated (models (M,) by ``src_of`` and ``shares``)."""
+    vocab = srcs.emit_logp.shape[-1]
+    opts = dec.SamplerOptions(jnp.float32(1), jnp.int32(vocab), jnp.float32(1), jnp.float32(0))
+    k_sample, k_noise = jax.random.split(key)
 
-class Model(NamedTuple):
-    """A family of models to decode: one parameter set per source, its start state, the two functions."""
+    def one(src, k):
+        return jax.vmap(lambda kk: dec.sample_with(kk, S.source_logits, S.source_transition, src, S.source_state0(),
+                                                   opts, max_len=max_len, eos_id=vocab - 1))(jax.random.split(k, n))
 
-    name: str
-    logits_fn: object
-    transition_fn: object
-    params: list
-    state0: list
-
-
-def source_models(sources) -> Model:
-    return Model("source", LOGITS, STEP, list(sources), [src_lib.source_state0()] * len(sources))
-
-
-def gru_models(cfg, sources, key) -> tuple[Model, np.ndarray]:
-    """One GRU language model per source, trained with teacher forcing on fresh samples of it."""
-    rows = lm.schedule_rows([("constant", 1.0, 0.0, 0.0)], 1, sources=sources)
-    rows["seed"] = np.asarray(jax.random.randint(key, (len(sources),), 0, 2 ** 30), np.int32)
-    out = lm.train_many(rows, vocab=cfg.vocab, n=cfg.gru_hidden, steps=cfg.gru_steps, batch=cfg.gru_batch,
-                        max_len=cfg.sample_len, lr=cfg.gru_lr)
-    params = [jax.tree.map(lambda a: a[i], out.params) for i in range(len(sources))]
-    return Model("gru", lm.lm_logits, lm.lm_transition, params, [lm.lm_state0(p) for p in params]), \
-        np.asarray(out.loss)
+    d = jax.vmap(one)(srcs, jax.random.split(k_sample, srcs.emit_logp.shape[0]))
+    keys = jax.random.split(k_noise, src_of.shape[0] * n_corpus).reshape(src_of.shape[0], n_corpus)
+    noisy = jax.vmap(jax.vmap(truncate, (0, 0, 0, None, None)), (0, 0, 0, 0, None))(
+        d.tokens[src_of, :n_corpus], d.length[src_of, :n_corpus], keys, shares, vocab - 1)
+    return d, noisy
 
 
-def search_study(cfg, model: Model) -> tuple[dict, dict]:
-    """C9: beam search vs exact search, for every beam width, without and with a length penalty."""
-    ids = cfg.vocab + 1
-    n = len(model.params)
-    batch = stack_trees(model.params)
-    state0 = stack_trees(model.state0)
-    exact, viterbi_agree = {}, 0
-    for alpha in cfg.length_penalties:
-        rows = [dec.exact_best_sequence(model.logits_fn, model.transition_fn, p, s0, max_len=cfg.max_len,
-                                        eos_id=cfg.vocab, vocab=ids, length_penalty=alpha)
-                for p, s0 in zip(model.params, model.state0)]
-        exact[alpha] = {"score": np.asarray([r[2] for r in rows]), "raw": np.asarray([r[3] for r in rows]),
-                        "length": np.asarray([r[1] for r in rows])}
-        if alpha == 0 and model.name == "source":
-            for src, r in zip(model.params, rows):
-                v_tokens, v_logp = src_lib.viterbi_best_sequence(src, cfg.max_len)
-                viterbi_agree += bool(np.isclose(v_logp, r[3], rtol=1e-5, atol=1e-5))
-    widths = np.asarray(cfg.beam_widths)
-    err = np.zeros((len(cfg.length_penalties), len(widths), n), bool)
-    gap = np.zeros(err.shape)
-    length = np.zeros(err.shape)
-    unfinished = np.zeros(err.shape, bool)
-    for a, alpha in enumerate(cfg.length_penalties):
-        for j, k in enumerate(widths):
-            run = jax.vmap(lambda p, s0: dec.beam_search(model.logits_fn, model.transition_fn, p, s0,
-                                                         num_beams=int(k), max_len=cfg.max_len, eos_id=cfg.vocab,
-                                                         length_penalty=alpha))
-            beams = run(batch, state0)
-            best = np.asarray(beams.score[:, 0], np.float64)
-            ex = exact[alpha]["score"]
-            unfinished[a, j] = ~np.isfinite(best)
-            # search error: the beam's best is worse than the exact best (beyond float32 rounding)
-            err[a, j] = best < ex - 1e-5 * (1 + np.abs(ex))
-            gap[a, j] = np.where(np.isfinite(best), ex - best, np.inf)
-            length[a, j] = np.where(np.isfinite(best), np.asarray(beams.length[:, 0]), np.nan)
-    arrays = {"search_error": err, "score_gap": gap, "best_length": length, "unfinished": unfinished,
-              "exact_length": np.stack([exact[a]["length"] for a in cfg.length_penalties])}
-    rep = {
-        "enumerated_per_model": sum(cfg.vocab ** m for m in range(cfg.max_len)),
-        "search_error_rate": {f"alpha={a:g}": {int(k): float(err[i, j].mean()) for j, k in enumerate(widths)}
-                              for i, a in enumerate(cfg.length_penalties)},
-        "mean_best_length": {f"alpha={a:g}": {int(k): float(np.nanmean(length[i, j])) for j, k in enumerate(widths)}
-                             for i, a in enumerate(cfg.length_penalties)},
-        "no_finished_hypothesis_rate": {f"alpha={a:g}": {int(k): float(unfinished[i, j].mean())
-                                                         for j, k in enumerate(widths)}
-                                        for i, a in enumerate(cfg.length_penalties)},
-        "mean_exact_length": {f"alpha={a:g}": float(exact[a]["length"].mean()) for a in cfg.length_penalties},
-    }
-    if model.name == "source":
-        rep["viterbi_agrees_with_enumeration"] = f"{viterbi_agree}/{n}"
-    return arrays, rep
+def sample_sources(srcs: S.Source, key, *, n: int, max_len: int) -> dec.Decoded:
+    """Pure samples (n_sources, n) of every source (stacked)."""
+    return corpora(srcs, key, jnp.zeros(1, jnp.int32), jnp.zeros(1), n=n, max_len=max_len, n_corpus=1)[0]
 
 
-def _samples(keys, source, max_len, eos_id, model: Model | None = None, index: int = 0, **opts):
-    """Samples (vmapped over keys) from ``source`` itself, or from ``model``'s index-th member."""
-    if model is None:
-        fns, params, s0 = (LOGITS, STEP), source, src_lib.source_state0()
-    else:
-        fns, params, s0 = (model.logits_fn, model.transition_fn), model.params[index], model.state0[index]
-    return jax.vmap(lambda k: dec.sample(k, *fns, params, s0, max_len=max_len, eos_id=eos_id, **opts))(keys)
+def source_state0(src: S.Source):
+    """A source's start state (its parameters unused): the ``state0_fn`` of the source model family."""
+    del src
+    return S.source_state0()
 
 
-def equivalence_study(cfg, sources, key) -> dict:
-    """C10: top-k with k = 1 is greedy token for token; k = V (all ids) is pure sampling, same key."""
-    ids = cfg.vocab + 1
-    keys = jax.random.split(key, cfg.n_samples)
-    same_greedy = same_pure = total = 0
-    for s in sources:
-        g = dec.greedy(LOGITS, STEP, s, src_lib.source_state0(), max_len=cfg.sample_len, eos_id=cfg.vocab)
-        k1 = _samples(keys, s, cfg.sample_len, cfg.vocab, top_k=1)
-        same_greedy += int(np.all(np.asarray(k1.tokens) == np.asarray(g.tokens)[None], axis=1).sum())
-        kv = _samples(keys, s, cfg.sample_len, cfg.vocab, top_k=ids)
-        pure = _samples(keys, s, cfg.sample_len, cfg.vocab)
-        same_pure += int(np.all(np.asarray(kv.tokens) == np.asarray(pure.tokens), axis=1).sum())
-        total += cfg.n_samples
-    return {"top1_equals_greedy": same_greedy / total, "topV_equals_pure_sampling": same_pure / total,
-            "sequences": total}
+def truncate(tokens, length, key, share, eos_id):
+    """Noisy targets: with probability ``share`` a sequence (L,) is cut after a uniform number 0..len-2 of
+    its tokens and ended with EOS. Returns (tokens, length)."""
+    k1, k2 = jax.random.split(key)
+    noisy = jax.random.uniform(k1) < share
+    cut = jnp.floor(jax.random.uniform(k2) * (length - 1)).astype(jnp.int32)
+    new_len = jnp.where(noisy, cut + 1, length)
+    pos = jnp.arange(tokens.shape[-1])
+    return jnp.where(pos < new_len - 1, tokens, eos_id).astype(jnp.int32), new_len
 
 
-def sample_metrics(tokens, length, finished, true_logp) -> dict:
-    """Quality under the true source and diversity of one batch of samples (host side).
+# ---------------------------------------------------------------------------
+# Training: teacher forcing on a fixed corpus, every model in one vmapped scan
+# ---------------------------------------------------------------------------
 
-    nonsense: finished sequences impossible under the true source; distinct-2: unique bigrams /
-    all bigrams (EOS included); entropy: of the empirical distribution over whole sequences.
+def gru_recurrence(U, h, wx):
+    """One GRU step given the input projections ``wx = W x + b`` (3, n): ``lm.lm_transition``'s cell
+    (``cells.gru_cell``) with the input part computed for all steps at once. h (n,) -> (n,)."""
+    z = jax.nn.sigmoid(wx[0] + U[0] @ h)
+    r = jax.nn.sigmoid(wx[1] + U[1] @ h)
+    c = jnp.tanh(wx[2] + U[2] @ (r * h))
+    return (1.0 - z) * h + z * c
+
+
+def sequence_nll(p: lm.LMParams, tokens, length):
+    """Summed -log p(y_t | y_<t) over one sequence (L,) (BOS first; ids after EOS ignored), and the count."""
+    bos = p.emb.shape[0] - 1
+    inputs = jnp.concatenate([jnp.full((1,), bos), tokens[:-1]])
+    wx = jnp.einsum("ld,gnd->lgn", p.emb[inputs], p.gru.W) + p.gru.b[None]  # (L, 3, n)
+    _, hs = lax.scan(lambda h, w: (gru_recurrence(p.gru.U, h, w),) * 2, jnp.zeros(p.out.shape[1]), wx)
+    lp = jax.nn.log_softmax(hs @ p.out.T + p.out_b[None])
+    mask = jnp.arange(tokens.shape[0]) < length
+    return -jnp.sum(jnp.take_along_axis(lp, tokens[:, None], 1)[:, 0] * mask), jnp.sum(mask)
+
+
+def _train_one(tokens, length, seed, lr, *, vocab, n, d, steps, batch, log_every):
+    k_init, k_data = jax.random.split(jax.random.key(seed))
+    params = lm.init_lm(k_init, vocab, n, d)
+    opt = optax.adam(lr)
+
+    def loss_fn(p, t, ln):
+        nll, count = jax.vmap(sequence_nll, (None, 0, 0))(p, t, ln)
+        return nll.sum() / count.sum()
+
+    def update(carry, _):
+        p, state, key = carry
+        key, kb = jax.random.split(key)
+        idx = jax.random.randint(kb, (batch,), 0, tokens.shape[0])
+        loss, g = jax.value_and_grad(loss_fn)(p, tokens[idx], length[idx])
+        u, state = opt.update(g, state, p)
+        return (optax.apply_updates(p, u), state, key), loss
+
+    (params, _, _), losses = lax.scan(update, (params, opt.init(params), k_data), None, length=steps)
+    return params, losses.reshape(-1, log_every).mean(-1)
+
+
+@functools.partial(jax.jit, static_argnames=("vocab", "n", "d", "steps", "batch", "log_every"))
+def train_models(tokens, length, seeds, lr, *, vocab, n, d, steps, batch, log_every=10):
+    """GRU LMs (one per row of tokens (M, N, L), length (M, N), seeds (M,)), Adam, teacher forcing."""
+    fn = functools.partial(_train_one, vocab=vocab, n=n, d=d, steps=steps, batch=batch, log_every=log_every)
+    return jax.vmap(fn, (0, 0, 0, None))(tokens, length, seeds, lr)
+
+
+# ---------------------------------------------------------------------------
+# Decoding grids (one compilation each)
+# ---------------------------------------------------------------------------
+
+@functools.partial(jax.jit, static_argnames=("logits_fn", "transition_fn", "state0_fn", "num_beams", "max_len"))
+def beam_grid(params, eos_id, alphas, rules, widths, *, logits_fn, transition_fn, state0_fn, num_beams, max_len):
+    """Beams for every (config, model): alphas, rules, widths (C,) traced; buffer ``num_beams``."""
+    state0 = jax.vmap(state0_fn)(params)
+
+    def one(p, s0, a, r, w):
+        return dec.beam_search_with(logits_fn, transition_fn, p, s0, eos_id, a, r, w, num_beams=num_beams,
+                                    max_len=max_len)
+
+    return jax.vmap(jax.vmap(one, (0, 0, None, None, None)), (None, None, 0, 0, 0))(params, state0, alphas, rules,
+                                                                                    widths)
+
+
+@functools.partial(jax.jit, static_argnames=("max_len", "vocab", "max_nodes"))
+def exact_grid(params, lower, eos_id, *, max_len, vocab, max_nodes):
+    """The exact mode (length penalty 0) of every GRU by branch and bound above ``lower`` (M,)."""
+    def one(p, lb):
+        return dec.exact_search_with(lm.lm_logits, lm.lm_transition, p, lm.lm_state0(p), eos_id, 0.0, lb,
+                                     max_len=max_len, vocab=vocab, max_nodes=max_nodes)
+
+    return jax.vmap(one)(params, lower)
+
+
+@functools.partial(jax.jit, static_argnames=("max_len",))
+def sample_grid(params, opts, keys, eos_id, *, max_len):
+    """Samples (settings, models, n) with common random numbers (the same keys for every setting), and the
+    C10 references on the same keys: greedy (models,) and pure categorical sampling (models, n)."""
+    def one(o, p, k):
+        return dec.sample_with(k, lm.lm_logits, lm.lm_transition, p, lm.lm_state0(p), o, max_len=max_len,
+                               eos_id=eos_id)
+
+    grid = jax.vmap(jax.vmap(jax.vmap(one, (None, None, 0)), (None, 0, 0)), (0, None, None))(opts, params, keys)
+
+    def plain(p, k):
+        return dec._decode(lambda kq, lg: jax.random.categorical(kq, lg), lm.lm_logits, lm.lm_transition, p,
+                           lm.lm_state0(p), k, max_len, eos_id)
+
+    greedy = jax.vmap(lambda p: dec._decode(lambda _, lg: jnp.argmax(lg), lm.lm_logits, lm.lm_transition, p,
+                                            lm.lm_state0(p), jax.random.key(0), max_len, eos_id))(params)
+    pure = jax.vmap(jax.vmap(plain, (None, 0)))(params, keys)
+    return grid, greedy, pure
+
+
+@jax.jit
+def forced_grid(params, opts, tokens, length):
+    """Whether each held-out source sample lies inside each setting's support: (settings, models, n_true).
+
+    The model's logits along a sequence do not depend on the setting: they are computed once per (model,
+    sequence), then every setting's mask is applied to them (twin: ``decoding.forced_scores``' log q > -inf).
     """
+    def logits_along(p, t):
+        def step(h, tok):
+            return lm.lm_transition(p, h, tok), lm.lm_logits(p, h)
+
+        return lax.scan(step, lm.lm_state0(p), t)[1]  # (L, V): the logits each token was drawn from
+
+    lg = jax.vmap(jax.vmap(logits_along, (None, 0)), (0, 0))(params, tokens)  # (models, n, L, V)
+    on = jnp.arange(tokens.shape[-1])[None, None, :] < length[..., None]  # (models, n, L)
+
+    def inside(o):
+        y = jax.vmap(jax.vmap(jax.vmap(dec._process, (0, None)), (0, None)), (0, None))(lg, o)
+        hit = jnp.take_along_axis(y, tokens[..., None], -1)[..., 0] > -jnp.inf
+        return jnp.all(hit | ~on, axis=-1)
+
+    return jax.vmap(inside)(opts)
+
+
+# ---------------------------------------------------------------------------
+# Host-side measures
+# ---------------------------------------------------------------------------
+
+def true_log_prob(emit, nxt, tokens, length):
+    """Exact log p_true of complete sequences, vectorised: emit (..., S, V+1), nxt (..., S, V) per row,
+    tokens (..., L), length (...) (ids incl. EOS). -inf if impossible. Twin of ``sources.sequence_log_prob``."""
+    emit, nxt = np.asarray(emit, np.float64), np.asarray(nxt)
     tokens, length = np.asarray(tokens), np.asarray(length)
-    finished, true_logp = np.asarray(finished), np.asarray(true_logp, np.float64)
-    possible = np.isfinite(true_logp) & finished
-    _, counts = np.unique(tokens, axis=0, return_counts=True)
-    freq = counts / counts.sum()
-    bigrams = [(int(a), int(b)) for t, n in zip(tokens, length) for a, b in zip(t[:n - 1], t[1:n])]
-    return {
-        "nonsense_rate": float((finished & ~np.isfinite(true_logp)).mean()),
-        "unfinished_rate": float((~finished).mean()),
-        "mean_true_logp_possible": float(true_logp[possible].mean()) if possible.any() else float("nan"),
-        "fraction_unique": float(len(counts) / len(tokens)),
-        "distinct_2": float(len(set(bigrams)) / max(len(bigrams), 1)),
-        "entropy_nats": float(-(freq * np.log(freq)).sum()),
-    }
+    vocab = nxt.shape[-1]
+    state = np.zeros(tokens.shape[:-1], int)
+    total = np.zeros(tokens.shape[:-1])
+    for t in range(tokens.shape[-1]):
+        on = t < length
+        tok = tokens[..., t]
+        lp = np.take_along_axis(np.take_along_axis(emit, state[..., None, None], -2)[..., 0, :], tok[..., None],
+                                -1)[..., 0]
+        total = total + np.where(on, lp, 0.0)
+        step = np.take_along_axis(np.take_along_axis(nxt, state[..., None, None], -2)[..., 0, :],
+                                  np.minimum(tok, vocab - 1)[..., None], -1)[..., 0]
+        state = np.where(on & (tok < vocab), step, state)
+    return total
 
 
-def _mean_finite(values) -> float:
-    """Mean over sources that have the metric (a source with no possible sample has no mean log p)."""
-    finite = [v for v in values if np.isfinite(v)]
-    return float(np.mean(finite)) if finite else float("nan")
+def loops(tokens, length, finished, window: int, period: int) -> np.ndarray:
+    """Degenerate loop: the last ``window`` tokens before EOS (or before the cap) repeat a block of at most
+    ``period`` tokens: y[t] = y[t - m] across the window for some m <= period."""
+    tokens = np.asarray(tokens)
+    n = np.where(finished, length - 1, length)  # tokens before EOS
+    idx = n[..., None] - window + np.arange(window)
+    tail = np.take_along_axis(tokens, np.clip(idx, 0, tokens.shape[-1] - 1), -1)
+    out = np.zeros(tokens.shape[:-1], bool)
+    for m in range(1, period + 1):
+        out |= np.all(tail[..., m:] == tail[..., :-m], -1)
+    return out & (n >= window)
 
 
-def tradeoff_study(cfg, sources, model: Model, key) -> tuple[dict, dict]:
-    """C11: nonsense vs diversity for top-k, top-p and temperature, sampling from ``model``
-    (one member per source), judged under the true sources."""
-    ids = cfg.vocab + 1
-    families = {"top_k": [dict(top_k=k) for k in range(1, ids + 1)],
-                "top_p": [dict(top_p=p) for p in cfg.top_ps],
-                "temperature": [dict(temperature=t) for t in cfg.temperatures]}
-    true_logp = jax.jit(jax.vmap(src_lib.sequence_log_prob, in_axes=(None, 0, 0)))
-    out = {}
-    for fam, settings in families.items():
-        rows = []
-        for opts in settings:
-            per_source = []
-            for i, s in enumerate(sources[:len(model.params)]):
-                keys = jax.random.split(jax.random.fold_in(key, i), cfg.n_samples)
-                d = _samples(keys, s, cfg.sample_len, cfg.vocab, model=model, index=i, **opts)
-                per_source.append(sample_metrics(d.tokens, d.length, d.finished, true_logp(s, d.tokens, d.length)))
-            rows.append({m: _mean_finite([p[m] for p in per_source]) for m in per_source[0]})
-        out[fam] = {"settings": [list(o.values())[0] for o in settings], "metrics": rows}
-    arrays = {(fam, m): np.asarray([r[m] for r in out[fam]["metrics"]]) for fam in out
-              for m in out[fam]["metrics"][0]}
-    return arrays, out
+def settings(cfg) -> tuple[list, dec.SamplerOptions]:
+    """The sampler settings [(family, value)] and their traced options (stacked)."""
+    rows = ([("top_k", k, dict(top_k=k)) for k in cfg.top_ks] + [("top_p", p, dict(top_p=p)) for p in cfg.top_ps]
+            + [("temperature", t, dict(temperature=t)) for t in cfg.temperatures])
+    opts = [dec.sampler_options(cfg.vocab + 1, **o) for _, _, o in rows]
+    return [(f, v) for f, v, _ in rows], dec.SamplerOptions(*[np.stack(x) for x in zip(*opts)])
 
+
+def _tolerance(x):
+    return 1e-4 * (1.0 + np.abs(x))
+
+
+# ---------------------------------------------------------------------------
+# The study
+# ---------------------------------------------------------------------------
 
 def study(cfg, *, key):
-    k_src, k_eq, k_trade, k_gru = jax.random.split(key, 4)
+    V, eos, L = cfg.vocab + 1, cfg.vocab, cfg.max_len
+    k_src, k_corpus, k_init, k_sample = jax.random.split(key, 4)
     sources = make_sources(cfg, k_src)
-    leaky = Model("leaky", LOGITS, STEP, [src_lib.smoothed(s, cfg.leak) for s in sources],
-                  [src_lib.source_state0()] * len(sources))
-    gru, gru_loss = gru_models(cfg, sources[:cfg.gru_sources], k_gru)
+    SRC = stack_trees(sources)
+    emit, nxt = np.asarray(SRC.emit_logp), np.asarray(SRC.next_state)
+    n_src, n_noise = len(sources), len(cfg.noise_shares)
+
+    # the GRUs: row = noise index x n_src + source; one sampling call for every corpus and held-out set
+    src_of = np.tile(np.arange(n_src), n_noise)
+    share = np.repeat(np.asarray(cfg.noise_shares, np.float32), n_src)
+    M = len(src_of)
+    d, corpus = corpora(SRC, k_corpus, src_of, share, n=cfg.corpus_size + cfg.n_true, max_len=L,
+                        n_corpus=cfg.corpus_size)
+    true_tok, true_len = np.asarray(d.tokens[:, cfg.corpus_size:]), np.asarray(d.length[:, cfg.corpus_size:])
+    true_lp = np.asarray(d.score[:, cfg.corpus_size:], np.float64)
+    seeds = np.asarray(jax.random.randint(k_init, (M,), 0, 2 ** 30))
+    params, losses = train_models(*corpus, seeds, np.float32(cfg.gru_lr), vocab=cfg.vocab, n=cfg.gru_hidden,
+                                  d=cfg.gru_embed, steps=cfg.gru_steps, batch=cfg.gru_batch)
+    losses = np.asarray(losses)
+
     ds = Dataset()
-    ds.add_axis("model", np.asarray(["source", "gru"]))
-    ds.add_axis("alpha", np.asarray(cfg.length_penalties))
-    ds.add_axis("beam_width", np.asarray(cfg.beam_widths))
-    ds.add_axis("source", np.arange(cfg.n_sources))
-    ds.add_axis("gru_source", np.arange(cfg.gru_sources))
+    ds.add_axis(N.MODEL, np.arange(M))
+    ds.add_axis(N.SOURCE, np.arange(n_src))
+    ds.add(N.MODEL_SOURCE, (N.MODEL,), src_of)
+    ds.add(N.MODEL_NOISE, (N.MODEL,), share)
+    ds.add_axis(N.LOG_STEP, np.arange(losses.shape[1]) * 10)
+    ds.add(N.TRAIN_LOSS, (N.MODEL, N.LOG_STEP), losses)
+
+    # ---- C9: beams of every (alpha, rule, width), then exact modes --------------------------------
+    widths = np.asarray(cfg.beam_widths)
+    grid = [(a, r, w) for a in cfg.length_penalties for r in RULES for w in widths]
+    A = np.asarray([g[0] for g in grid], np.float32)
+    R = np.asarray([g[1] == "top_k" for g in grid])
+    W = np.asarray([g[2] for g in grid], np.int32)
+    shape = (len(cfg.length_penalties), len(RULES), len(widths))
+    ds.add_axis(N.ALPHA, np.asarray(cfg.length_penalties))
+    ds.add_axis(N.RULE, np.asarray(RULES))
+    ds.add_axis(N.WIDTH, widths)
+    beams = {
+        "gru": beam_grid(params, eos, A, R, W, logits_fn=lm.lm_logits, transition_fn=lm.lm_transition,
+                         state0_fn=lm.lm_state0, num_beams=int(widths.max()), max_len=L),
+        "source": beam_grid(SRC, eos, A, R, W, logits_fn=S.source_logits, transition_fn=S.source_transition,
+                            state0_fn=source_state0, num_beams=int(widths.max()), max_len=L),
+    }
+    rows = {"gru": src_of, "source": np.arange(n_src)}
+    axis = {"gru": N.MODEL, "source": N.SOURCE}
     search = {}
-    for model, axis in ((source_models(sources), "source"), (gru, "gru_source")):
-        arrays, search[model.name] = search_study(cfg, model)
-        for name in ("search_error", "score_gap", "best_length", "unfinished"):
-            ds.add(f"{model.name}__{name}", ("alpha", "beam_width", axis), arrays[name])
-        ds.add(f"{model.name}__exact_length", ("alpha", axis), arrays["exact_length"])
-    ds.add_axis("gru_log_step", np.arange(gru_loss.shape[1]) * 10)
-    ds.add("gru_train_loss", ("gru_source", "gru_log_step"), gru_loss)
-    eq = equivalence_study(cfg, sources, k_eq)
-    ds.add_axis("top_k", np.arange(1, cfg.vocab + 2))
-    ds.add_axis("top_p", np.asarray(cfg.top_ps))
-    ds.add_axis("temperature", np.asarray(cfg.temperatures))
-    trade = {}
-    for model in (leaky, gru):
-        arrays, trade[model.name] = tradeoff_study(cfg, sources, model, k_trade)
-        for (fam, metric), values in arrays.items():
-            ds.add(f"{model.name}__{fam}__{metric}", (fam,), values)
-    # typical length of sequences drawn from the sources themselves (what "generic/short" compares to)
-    lengths = []
-    for i, s in enumerate(sources):
-        d = _samples(jax.random.split(jax.random.fold_in(k_trade, 10_000 + i), cfg.n_samples), s, cfg.sample_len,
-                     cfg.vocab)
-        lengths.append(float(np.asarray(d.length)[np.asarray(d.finished)].mean()))
-    summary = {"search": search, "equivalence": eq, "tradeoff": trade,
-               "gru_final_train_nll": float(gru_loss[:, -1].mean()),
-               "mean_sample_length_from_source": float(np.mean(lengths))}
+    for fam, b in beams.items():
+        score = np.asarray(b.score[:, :, 0], np.float64).reshape(*shape, -1)
+        length = np.asarray(b.length[:, :, 0]).reshape(*shape, -1)
+        finished = np.isfinite(score)
+        length = np.where(finished, length, L)
+        tl = true_log_prob(emit[rows[fam]][None], nxt[rows[fam]][None], np.asarray(b.tokens[:, :, 0]),
+                           np.asarray(b.length[:, :, 0])).reshape(*shape, -1)
+        tl = np.where(finished, tl, -np.inf)
+        dims = (N.ALPHA, N.RULE, N.WIDTH, axis[fam])
+        ds.add(N.key(fam, N.BEAM_SCORE), dims, score)
+        ds.add(N.key(fam, N.BEAM_LENGTH), dims, length)
+        ds.add(N.key(fam, N.BEAM_VALID), dims, np.isfinite(tl))
+        ds.add(N.key(fam, N.BEAM_TRUE_LOGP), dims, tl)
+        search[fam] = dict(score=score, length=length, valid=np.isfinite(tl))
+
+    # exact modes (alpha = 0): GRUs by branch and bound above the best beam score found; sources by Viterbi
+    best_beam = search["gru"]["score"][0].max(axis=(0, 1))
+    lower = np.where(np.isfinite(best_beam), best_beam - _tolerance(best_beam), -np.inf).astype(np.float32)
+    ex = exact_grid(params, lower, eos, max_len=L, vocab=V, max_nodes=cfg.max_nodes)
+    ex_found, ex_complete = np.asarray(ex.found), np.asarray(ex.complete)
+    # nothing strictly above the bound: the best beam is the mode (within the tolerance); over budget: unknown
+    at_beam = np.argmax(search["gru"]["score"][0].reshape(-1, M), axis=0)
+    beam_len = search["gru"]["length"][0].reshape(-1, M)[at_beam, np.arange(M)]
+    beam_valid = search["gru"]["valid"][0].reshape(-1, M)[at_beam, np.arange(M)]
+    ex_tl = true_log_prob(emit[src_of], nxt[src_of], np.asarray(ex.tokens), np.asarray(ex.length))
+    ex_score = np.where(ex_complete, np.where(ex_found, np.asarray(ex.score, np.float64), best_beam), np.nan)
+    ex_len = np.where(ex_found, np.asarray(ex.length), beam_len)
+    ex_valid = np.where(ex_found, np.isfinite(ex_tl), beam_valid)
+    vit = [S.viterbi(s, L) for s in sources]
+    exact = {
+        "gru": dict(score=ex_score, length=ex_len, valid=ex_valid, nodes=np.asarray(ex.nodes), complete=ex_complete),
+        "source": dict(score=np.asarray([v[1] for v in vit]), length=np.asarray([len(v[0]) for v in vit]),
+                       valid=np.asarray([np.isfinite(v[1]) for v in vit]), nodes=np.zeros(n_src, int),
+                       complete=np.asarray([np.isfinite(v[1]) for v in vit])),
+    }
+    for fam in beams:
+        e = exact[fam]
+        err = search[fam]["score"][0] < e["score"] - _tolerance(e["score"])  # (rule, width, model)
+        search[fam]["search_error"] = err
+        ds.add(N.key(fam, N.SEARCH_ERROR), (N.RULE, N.WIDTH, axis[fam]), err)
+        for name, arr in ((N.EXACT_SCORE, e["score"]), (N.EXACT_LENGTH, e["length"]), (N.EXACT_VALID, e["valid"]),
+                          (N.EXACT_NODES, e["nodes"])):
+            ds.add(N.key(fam, name), (axis[fam],), arr)
+
+    # ---- C10, C11: every sampler setting, common random numbers -------------------------------------
+    rows_s, opts = settings(cfg)
+    keys = jax.random.split(k_sample, M * cfg.n_samples).reshape(M, cfg.n_samples)  # the same for every setting
+    g, greedy, pure = sample_grid(params, opts, keys, eos, max_len=L)
+    # recall: only settings that mask tokens can miss a sequence (temperature and top-k = V keep every token)
+    masks = np.asarray([(f == "top_k" and v < V) or f == "top_p" for f, v in rows_s])
+    sub = dec.SamplerOptions(*[np.asarray(x)[masks] for x in opts])
+    covered = np.ones((len(rows_s), M, cfg.n_true), bool)
+    covered[masks] = np.asarray(forced_grid(params, sub, true_tok[src_of], true_len[src_of]))
+    tok, length, fin = np.asarray(g.tokens), np.asarray(g.length), np.asarray(g.finished)
+    tl = true_log_prob(emit[src_of][None, :, None], nxt[src_of][None, :, None], tok, length)
+    impossible = fin & ~np.isfinite(tl)
+    nonterm = ~fin
+    degen = loops(tok, length, fin, cfg.loop_window, cfg.loop_period)
+    rates = {"impossible": impossible, "nonterminating": nonterm, "degenerate": degen,
+             "failure": impossible | nonterm | degen, "precision": fin & np.isfinite(tl)}
+    rates = {k: v.mean(-1) for k, v in rates.items()}
+    rates["recall"] = covered.mean(-1)
+    entropy = (-np.asarray(g.logq, np.float64)).mean(-1)
+    ds.add_axis(N.SETTING, np.arange(len(rows_s)))
+    ds.add(N.SETTING_FAMILY, (N.SETTING,), np.asarray([f for f, _ in rows_s]))
+    ds.add(N.SETTING_VALUE, (N.SETTING,), np.asarray([v for _, v in rows_s], np.float64))
+    for name in N.SAMPLE_RATES:
+        ds.add(name, (N.SETTING, N.MODEL), rates[name])
+    ds.add(N.ENTROPY, (N.SETTING, N.MODEL), entropy)
+    ds.add(N.MEAN_LENGTH, (N.SETTING, N.MODEL), length.mean(-1))
+    src_entropy = -true_lp.mean(-1)
+    src_len = true_len.mean(-1)
+    src_loops = loops(true_tok, true_len, np.ones_like(true_len, bool), cfg.loop_window, cfg.loop_period).mean(-1)
+    ds.add(N.SOURCE_ENTROPY, (N.SOURCE,), src_entropy)
+    ds.add(N.SOURCE_LENGTH, (N.SOURCE,), src_len)
+    ds.add(N.SOURCE_LOOPS, (N.SOURCE,), src_loops)
+
+    # C10: token-for-token agreement on the same keys
+    top1 = [i for i, (f, v) in enumerate(rows_s) if f == "top_k" and v == 1][0]
+    topv = [i for i, (f, v) in enumerate(rows_s) if f == "top_k" and v == V][0]
+    agree_greedy = np.all(tok[top1] == np.asarray(greedy.tokens)[:, None], -1)
+    agree_pure = np.all(tok[topv] == np.asarray(pure.tokens), -1)
+    tied = np.asarray([1.0, 1.0, 0.0, -1.0], np.float32)  # a 2-way tie: P(top-1 picks greedy's id) exactly
+    p_tie = float(jax.nn.softmax(dec.process_logits(tied, top_k=1))[int(np.argmax(tied))])
+
+    summary = _summary(cfg, share, src_of, losses, search, exact, rates, entropy, length, rows_s, src_entropy,
+                       src_len, src_loops, agree_greedy, agree_pure, p_tie)
     summary["claims"] = claims(summary, cfg)
     return ds, summary
 
 
+def _summary(cfg, share, src_of, losses, search, exact, rates, entropy, length, rows_s, src_entropy, src_len,
+             src_loops, agree_greedy, agree_pure, p_tie) -> dict:
+    """Per-condition lists of per-model values (the replicates the claims' intervals are computed over)."""
+    fl = lambda a: [float(x) for x in np.asarray(a, np.float64).ravel()]  # noqa: E731
+    conditions = {f"noise {s:g}": share == s for s in cfg.noise_shares}
+    widths = list(cfg.beam_widths)
+    per_family = {}
+    for fam, cond in [("gru", conditions), ("source", {"true source": np.ones(cfg.n_sources, bool)})]:
+        out = {}
+        for cname, m in cond.items():
+            entry = {"exact_valid": fl(exact[fam]["valid"][m]), "exact_length": fl(exact[fam]["length"][m]),
+                     "exact_complete": fl(exact[fam]["complete"][m]), "exact_nodes": fl(exact[fam]["nodes"][m]),
+                     "sample_length": fl(src_len[src_of[m]] if fam == "gru" else src_len)}
+            for a, alpha in enumerate(cfg.length_penalties):
+                for r, rule in enumerate(RULES):
+                    tag = f"alpha={alpha:g}/{rule}"
+                    entry[tag] = {str(k): {"valid": fl(search[fam]["valid"][a, r, j][m]),
+                                           "length": fl(search[fam]["length"][a, r, j][m]),
+                                           "finished": fl(np.isfinite(search[fam]["score"][a, r, j][m])),
+                                           **({"search_error": fl(search[fam]["search_error"][r, j][m])}
+                                              if a == 0 else {})}
+                                  for j, k in enumerate(widths)}
+            out[cname] = entry
+        per_family[fam] = out
+    sampling = {}
+    for cname, m in conditions.items():
+        sampling[cname] = {
+            f"{f}={v:g}": {**{name: fl(rates[name][i][m]) for name in N.SAMPLE_RATES},
+                           "entropy_nats": fl(entropy[i][m]), "mean_length": fl(length[i][m].mean(-1))}
+            for i, (f, v) in enumerate(rows_s)}
+    return {
+        "conditions": list(conditions),
+        "search": per_family,
+        "sampling": sampling,
+        "source_reference": {"entropy_nats": fl(src_entropy), "mean_length": fl(src_len), "loop_rate": fl(src_loops)},
+        "training": {cname: {"final_nll": fl(losses[m, -1])} for cname, m in conditions.items()},
+        "equivalence": {"top1_equals_greedy": int(agree_greedy.sum()), "topV_equals_pure": int(agree_pure.sum()),
+                        "sequences": int(agree_greedy.size), "tie_probability_top1_is_greedy": p_tie},
+    }
+
+
 def compute(config) -> tuple:
-    """The runner's entry: (Dataset, summary with claims[, extra arrays]) for a validated config."""
+    """The runner's entry: (Dataset, summary with claims) for a validated config."""
     return study(config, key=jax.random.key(config.seed))

@@ -1,0 +1,44 @@
+"""Names of the decoding study's saved arrays and figures, used by compute, claims and figures alike.
+
+Axes: ``model`` (the GRUs: row = noise share index x n_sources + source), ``source``, ``alpha`` (length
+penalty), ``beam_rule``, ``beam_width``, ``setting`` (sampler settings), ``log_step`` (training curve).
+Search arrays exist for two model families: ``gru__*`` over ``model`` and ``source__*`` over ``source``
+(the true source decoded as its own model: no model error).
+"""
+
+# axes
+MODEL, SOURCE, ALPHA, RULE, WIDTH, SETTING, LOG_STEP = ("model", "source", "alpha", "beam_rule", "beam_width",
+                                                        "setting", "log_step")
+FAMILIES = ("gru", "source")
+
+# per model (GRU rows)
+MODEL_SOURCE = "model_source"  # which source a GRU was trained on
+MODEL_NOISE = "model_noise_share"  # its share of truncated training targets
+TRAIN_LOSS = "gru_train_loss"  # (model, log_step) per-id NLL on the training batches
+
+# search (prefix "gru__" or "source__"), dims (alpha, beam_rule, beam_width, model|source)
+BEAM_SCORE = "beam_score"  # the beam's best penalised score (-inf: nothing finished)
+BEAM_LENGTH = "beam_length"  # its length in ids incl. EOS (max_len if nothing finished)
+BEAM_VALID = "beam_valid"  # a complete sequence possible under the true source
+BEAM_TRUE_LOGP = "beam_true_logp"  # its log-probability under the true source (-inf: impossible)
+SEARCH_ERROR = "search_error"  # (beam_rule, beam_width, model|source), alpha = 0: beam score < exact score
+EXACT_SCORE = "exact_score"  # (model|source) the exact mode's log-probability (alpha = 0)
+EXACT_LENGTH = "exact_length"
+EXACT_VALID = "exact_valid"
+EXACT_NODES = "exact_nodes"  # prefixes expanded by branch and bound (GRUs; Viterbi for sources)
+
+# sampling, dims (setting, model); the settings' family and value are arrays over ``setting``
+SETTING_FAMILY, SETTING_VALUE = "setting_family", "setting_value"
+SAMPLE_RATES = ("impossible", "nonterminating", "degenerate", "failure", "precision", "recall")
+ENTROPY = "entropy_nats"  # Monte Carlo estimate of H(q) from the sampler's exact log q of each sample
+MEAN_LENGTH = "mean_length"
+
+# the true sources' own samples, dims (source,)
+SOURCE_ENTROPY, SOURCE_LENGTH, SOURCE_LOOPS = "source_entropy_nats", "source_mean_length", "source_loop_rate"
+
+FIG_SEARCH = "search.png"
+FIG_SAMPLING = "sampling.png"
+
+
+def key(family: str, name: str) -> str:
+    return f"{family}__{name}"
