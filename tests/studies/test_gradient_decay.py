@@ -131,8 +131,10 @@ def test_bench_plumbing(tmp_path):
     assert rep["agreement_with_float64_closed_form"]["closed_form"]["zero_or_inf_where_true_value_finite"] == 0
     assert json.loads((tmp_path / "wall_times.json").read_text())["budget_s"] == 600.0
     assert json.loads((tmp_path / "jacobian_products.json").read_text())["config_steps_per_s"] > 0
-    assert set(json.loads((tmp_path / "decoding.json").read_text())["tokens_per_s"]) == {
-        "greedy", "beam_k4", "beam_k16", "top_p_0.9"}
+    decoders = set(json.loads((tmp_path / "decoding.json").read_text())["tokens_per_s"])
+    assert {"greedy", "sample_top_p0.9"} <= decoders
+    assert {rule for rule in ("pool", "top_k") if any(d.startswith("beam_k") and d.endswith(rule) for d in decoders)} \
+        == {"pool", "top_k"}  # both beam conventions timed
     assert json.loads((tmp_path / "training_grid.json").read_text())["throughput_ratio"] > 0
 
 
