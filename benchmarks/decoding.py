@@ -3,8 +3,6 @@ by branch and bound against exhaustive enumeration."""
 
 from __future__ import annotations
 
-import math
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -13,44 +11,42 @@ from benchmarks.common import best_time
 from jaxrnn.core.sweep import stack_trees
 
 
-def _rnn_logits(p, h):
-    return p["out"] @ h
-
-
-def _rnn_step(p, h, tok):
-    return jnp.tanh(p["rec"] @ h + p["emb"][tok])
-
-
-def _rnn(key, ids, n=16, scale=3.0):
-    k1, k2, k3 = jax.random.split(key, 3)
-    return {"out": scale * jax.random.normal(k1, (ids, n)) / math.sqrt(n),
-            "rec": 1.5 * jax.random.normal(k2, (n, n)) / math.sqrt(n), "emb": jax.random.normal(k3, (ids, n))}
-
-
 def exact_search(vocab: int = 5, max_len: int = 8, n_models: int = 4, repeats: int = 3, *, key) -> dict:
-    """Branch and bound vs enumeration of all sum_n vocab^n sequences, on random tanh-RNN language models
-    (vocab tokens + EOS): time per model, prefixes expanded, and agreement of the best scores."""
+    """Branch and bound vs enumeration of all sum_n vocab^n sequences (vocab tokens + EOS), on the suite's
+    GRU language models (EOS logit biased down by 4, so the search has work to do) and on windowed random
+    sources (lengths 4..max_len-1, the mode a long sequence): time per model, prefixes expanded, agreement."""
     from jaxrnn.models import decoding as dec
+    from jaxrnn.models import lm
+    from jaxrnn.models import sources as S
 
-    models = [_rnn(k, vocab + 1) for k in jax.random.split(key, n_models)]
-    s0 = jnp.zeros(16)
+    k_gru, k_src = jax.random.split(key)
+    grus = []
+    for k in jax.random.split(k_gru, n_models):
+        p = lm.init_lm(k, vocab, 16, 8)
+        grus.append(p._replace(out=3.0 * p.out, out_b=p.out_b.at[vocab].set(-4.0)))
+    srcs = [S.windowed(b, min(4, max_len - 2), max_len - 1)
+            for b in S.random_sources(k_src, n_models, 3, vocab, eos=0.3)]
+    families = {"gru": (lm.lm_logits, lm.lm_transition, grus, [lm.lm_state0(p) for p in grus]),
+                "windowed_source": (S.source_logits, S.source_transition, srcs, [S.source_state0()] * n_models)}
     n_seq = sum(vocab ** n for n in range(max_len))
-    rows, enum_t, bb_t = [], [], []
-    for p in models:
-        first, best = best_time(lambda: dec.exact_best_sequence(_rnn_logits, _rnn_step, p, s0, max_len=max_len,
-                                                                eos_id=vocab, vocab=vocab + 1), repeats)
-        enum_t.append(best)
-        ex = dec.exact_best_sequence(_rnn_logits, _rnn_step, p, s0, max_len=max_len, eos_id=vocab, vocab=vocab + 1)
-        first_bb, best_bb = best_time(lambda: jax.block_until_ready(dec.exact_search(
-            _rnn_logits, _rnn_step, p, s0, max_len=max_len, eos_id=vocab)), repeats)
-        bb_t.append(best_bb)
-        bb = dec.exact_search(_rnn_logits, _rnn_step, p, s0, max_len=max_len, eos_id=vocab)
-        rows.append({"nodes": int(bb.nodes), "complete": bool(bb.complete),
-                     "agree": bool(np.isclose(float(bb.score), ex[2], rtol=1e-5, atol=1e-6))})
-    return {"vocab_with_eos": vocab + 1, "max_len": max_len, "models": n_models, "sequences_enumerated": n_seq,
-            "enumeration_s_per_model": float(np.median(enum_t)), "branch_and_bound_s_per_model": float(np.median(bb_t)),
-            "speedup": float(np.median(enum_t) / np.median(bb_t)),
-            "nodes_expanded": [r["nodes"] for r in rows], "all_agree": all(r["agree"] and r["complete"] for r in rows)}
+    out = {"vocab_with_eos": vocab + 1, "max_len": max_len, "models": n_models, "sequences_enumerated": n_seq}
+    for name, (lf, tf, params, states) in families.items():
+        enum_t, bb_t, nodes, agree = [], [], [], True
+        for p, s0 in zip(params, states):
+            _, best = best_time(lambda: dec.exact_best_sequence(lf, tf, p, s0, max_len=max_len, eos_id=vocab,  # noqa
+                                                                vocab=vocab + 1), repeats)
+            enum_t.append(best)
+            _, best = best_time(lambda: jax.block_until_ready(dec.exact_search(lf, tf, p, s0, max_len=max_len,  # noqa
+                                                                               eos_id=vocab)), repeats)
+            bb_t.append(best)
+            ex = dec.exact_best_sequence(lf, tf, p, s0, max_len=max_len, eos_id=vocab, vocab=vocab + 1)
+            bb = dec.exact_search(lf, tf, p, s0, max_len=max_len, eos_id=vocab)
+            nodes.append(int(bb.nodes))
+            agree &= bool(bb.complete) and bool(np.isclose(float(bb.score), ex[2], rtol=1e-5, atol=1e-6))
+        out[name] = {"enumeration_s_per_model": float(np.median(enum_t)),
+                     "branch_and_bound_s_per_model": float(np.median(bb_t)),
+                     "speedup": float(np.median(enum_t) / np.median(bb_t)), "nodes_expanded": nodes, "all_agree": agree}
+    return out
 
 
 def decoding(batch: int = 256, max_len: int = 32, vocab: int = 5, enum_len: int = 8, repeats: int = 3,

@@ -113,9 +113,11 @@ def main(argv=None) -> int:
     print("decoding tokens/s: " + ", ".join(f"{k} {v:,.0f}" for k, v in decode["tokens_per_s"].items())
           + f"; exact enumeration {decode['exact_enumeration']['sequences_per_s']:,.0f} sequences/s")
     ex = decode["exact_search"]
-    print(f"exact search (V = {ex['vocab_with_eos']}, max_len {ex['max_len']}): branch and bound "
-          f"{ex['branch_and_bound_s_per_model']:.3f} s vs enumeration of {ex['sequences_enumerated']:,} sequences "
-          f"{ex['enumeration_s_per_model']:.3f} s per model ({ex['speedup']:.1f}x; agree: {ex['all_agree']})")
+    print(f"exact search (V = {ex['vocab_with_eos']}, max_len {ex['max_len']}, {ex['sequences_enumerated']:,} "
+          "sequences): " + "; ".join(
+              f"{m}: branch and bound {ex[m]['branch_and_bound_s_per_model']:.4f} s vs enumeration "
+              f"{ex[m]['enumeration_s_per_model']:.3f} s per model ({ex[m]['speedup']:.0f}x, agree: {ex[m]['all_agree']})"
+              for m in ("gru", "windowed_source")))
     print(f"training grid: {training['models']} models vmapped {training['vmapped_model_steps_per_s']:,.0f} vs one "
           f"after another {training['sequential_model_steps_per_s']:,.0f} model-steps/s "
           f"(ratio {training['throughput_ratio']:.2f}x)")

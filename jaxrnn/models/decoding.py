@@ -491,7 +491,9 @@ def exact_search_with(logits_fn, transition_fn, params, state0, eos_id, length_p
     (r <= 0 and lp >= 1 grows with the length; = r when alpha = 0): it is expanded only while that
     bound beats the best score so far (initially ``lower_bound``, e.g. a beam's score). Children are
     visited best first, so the greedy path is the first complete sequence tried. The stack holds
-    (parent state, token, raw score, depth); it never needs more than (max_len - 1)(V - 1) + 1 slots.
+    (token, raw score, depth) and never needs more than (max_len - 1)(V - 1) + 1 slots; the states
+    live once per depth along the current path (a popped child's parent is always the path's node
+    one level up: depth first, its subtree is done before a sibling is popped).
     """
     L, V = max_len, vocab
     cap = max(1, (L - 1) * (V - 1) + 1)
@@ -500,11 +502,11 @@ def exact_search_with(logits_fn, transition_fn, params, state0, eos_id, length_p
     def bound(raw):
         return raw / lp_max
 
-    stack_state = jax.tree.map(lambda s: jnp.broadcast_to(s, (cap,) + jnp.shape(s)), state0)
+    path_states = jax.tree.map(lambda s: jnp.broadcast_to(s, (L,) + jnp.shape(s)), state0)  # [d]: after d tokens
     init = dict(
-        st_state=stack_state, st_tok=jnp.full((cap,), -1, jnp.int32), st_raw=jnp.zeros(cap, jnp.float32),
+        st_tok=jnp.full((cap,), -1, jnp.int32), st_raw=jnp.zeros(cap, jnp.float32),
         st_depth=jnp.zeros(cap, jnp.int32), sp=jnp.int32(1),  # slot 0: the root (token -1: no transition)
-        path=jnp.full((L,), eos_id, jnp.int32),
+        path=jnp.full((L,), eos_id, jnp.int32), path_states=path_states,
         best_tok=jnp.full((L,), eos_id, jnp.int32), best_len=jnp.int32(0), best_score=jnp.float32(lower_bound),
         best_raw=jnp.float32(NEG_INF), found=jnp.bool_(False), nodes=jnp.int32(0))
 
@@ -513,10 +515,12 @@ def exact_search_with(logits_fn, transition_fn, params, state0, eos_id, length_p
 
     def body(c):
         i = c["sp"] - 1
-        parent = jax.tree.map(lambda s: s[i], c["st_state"])
         tok, raw, depth = c["st_tok"][i], c["st_raw"][i], c["st_depth"][i]
+        up = jnp.maximum(depth - 1, 0)
+        parent = jax.tree.map(lambda s: s[up], c["path_states"])
         state = lax.cond(tok >= 0, lambda: transition_fn(params, parent, jnp.maximum(tok, 0)), lambda: parent)
-        path = jnp.where(tok >= 0, c["path"].at[jnp.maximum(depth - 1, 0)].set(tok), c["path"])
+        path_states = jax.tree.map(lambda ps, s: ps.at[depth].set(s), c["path_states"], state)
+        path = jnp.where(tok >= 0, c["path"].at[up].set(tok), c["path"])
         live = bound(raw) > c["best_score"]  # re-check: the incumbent may have improved since the push
         logp = log_softmax(logits_fn(params, state))
         # the EOS child: a complete sequence of depth + 1 ids
@@ -534,16 +538,13 @@ def exact_search_with(logits_fn, transition_fn, params, state0, eos_id, length_p
         n_ok = jnp.sum(ok)
         rank = jnp.arange(V)
         slot = jnp.where(rank < n_ok, i + n_ok - 1 - rank, cap)  # best child on top; invalid: dropped
-        st_state = jax.tree.map(
-            lambda st, s: st.at[slot].set(jnp.broadcast_to(s, (V,) + jnp.shape(s)), mode="drop"),
-            c["st_state"], state)
         return dict(
-            st_state=st_state, st_tok=c["st_tok"].at[slot].set(order.astype(jnp.int32), mode="drop"),
+            st_tok=c["st_tok"].at[slot].set(order.astype(jnp.int32), mode="drop"),
             st_raw=c["st_raw"].at[slot].set(child_raw[order], mode="drop"),
             st_depth=c["st_depth"].at[slot].set(depth + 1, mode="drop"), sp=i + n_ok.astype(jnp.int32),
-            path=path, best_tok=best_tok, best_len=jnp.where(better, depth + 1, c["best_len"]),
-            best_score=best_score, best_raw=jnp.where(better, done_raw, c["best_raw"]),
-            found=c["found"] | better, nodes=c["nodes"] + 1)
+            path=path, path_states=path_states, best_tok=best_tok,
+            best_len=jnp.where(better, depth + 1, c["best_len"]), best_score=best_score,
+            best_raw=jnp.where(better, done_raw, c["best_raw"]), found=c["found"] | better, nodes=c["nodes"] + 1)
 
     c = lax.while_loop(cond, body, init)
     return Exact(c["best_tok"], c["best_len"], jnp.where(c["found"], c["best_score"], NEG_INF),

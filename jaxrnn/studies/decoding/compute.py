@@ -28,7 +28,6 @@ import numpy as np
 import optax
 from jax import lax
 
-from jaxrnn.core.sweep import stack_trees
 from jaxrnn.io.results import Dataset
 from jaxrnn.models import decoding as dec
 from jaxrnn.models import lm
@@ -51,12 +50,12 @@ def corpora(srcs: S.Source, key, src_of, shares, *, n: int, max_len: int, n_corp
     """Pure samples (n_sources, n) of every source, and every model's training corpus: the first n_corpus
     samples of its source with a share of targets truncated (models (M,) by ``src_of`` and ``shares``)."""
     vocab = srcs.emit_logp.shape[-1]
-    opts = dec.SamplerOptions(jnp.float32(1), jnp.int32(vocab), jnp.float32(1), jnp.float32(0))
     k_sample, k_noise = jax.random.split(key)
 
     def one(src, k):
-        return jax.vmap(lambda kk: dec.sample_with(kk, S.source_logits, S.source_transition, src, S.source_state0(),
-                                                   opts, max_len=max_len, eos_id=vocab - 1))(jax.random.split(k, n))
+        return jax.vmap(lambda kk: dec._decode(lambda kq, lg: jax.random.categorical(kq, lg), S.source_logits,
+                                               S.source_transition, src, S.source_state0(), kk, max_len,
+                                               vocab - 1))(jax.random.split(k, n))
 
     d = jax.vmap(one)(srcs, jax.random.split(k_sample, srcs.emit_logp.shape[0]))
     keys = jax.random.split(k_noise, src_of.shape[0] * n_corpus).reshape(src_of.shape[0], n_corpus)
@@ -111,8 +110,8 @@ def sequence_nll(p: lm.LMParams, tokens, length):
     return -jnp.sum(jnp.take_along_axis(lp, tokens[:, None], 1)[:, 0] * mask), jnp.sum(mask)
 
 
-def _train_one(tokens, length, seed, lr, *, vocab, n, d, steps, batch, log_every):
-    k_init, k_data = jax.random.split(jax.random.key(seed))
+def _train_one(tokens, length, key, lr, *, vocab, n, d, steps, batch, log_every):
+    k_init, k_data = jax.random.split(key)
     params = lm.init_lm(k_init, vocab, n, d)
     opt = optax.adam(lr)
 
@@ -133,10 +132,11 @@ def _train_one(tokens, length, seed, lr, *, vocab, n, d, steps, batch, log_every
 
 
 @functools.partial(jax.jit, static_argnames=("vocab", "n", "d", "steps", "batch", "log_every"))
-def train_models(tokens, length, seeds, lr, *, vocab, n, d, steps, batch, log_every=10):
-    """GRU LMs (one per row of tokens (M, N, L), length (M, N), seeds (M,)), Adam, teacher forcing."""
+def train_models(tokens, length, key, lr, *, vocab, n, d, steps, batch, log_every=10):
+    """GRU LMs (one per row of tokens (M, N, L), length (M, N); its own key split from ``key``), Adam,
+    teacher forcing."""
     fn = functools.partial(_train_one, vocab=vocab, n=n, d=d, steps=steps, batch=batch, log_every=log_every)
-    return jax.vmap(fn, (0, 0, 0, None))(tokens, length, seeds, lr)
+    return jax.vmap(fn, (0, 0, 0, None))(tokens, length, jax.random.split(key, tokens.shape[0]), lr)
 
 
 # ---------------------------------------------------------------------------
@@ -267,7 +267,7 @@ def study(cfg, *, key):
     V, eos, L = cfg.vocab + 1, cfg.vocab, cfg.max_len
     k_src, k_corpus, k_init, k_sample = jax.random.split(key, 4)
     sources = make_sources(cfg, k_src)
-    SRC = stack_trees(sources)
+    SRC = S.Source(*[np.stack(x) for x in zip(*sources)])
     emit, nxt = np.asarray(SRC.emit_logp), np.asarray(SRC.next_state)
     n_src, n_noise = len(sources), len(cfg.noise_shares)
 
@@ -279,8 +279,7 @@ def study(cfg, *, key):
                         n_corpus=cfg.corpus_size)
     true_tok, true_len = np.asarray(d.tokens[:, cfg.corpus_size:]), np.asarray(d.length[:, cfg.corpus_size:])
     true_lp = np.asarray(d.score[:, cfg.corpus_size:], np.float64)
-    seeds = np.asarray(jax.random.randint(k_init, (M,), 0, 2 ** 30))
-    params, losses = train_models(*corpus, seeds, np.float32(cfg.gru_lr), vocab=cfg.vocab, n=cfg.gru_hidden,
+    params, losses = train_models(*corpus, k_init, np.float32(cfg.gru_lr), vocab=cfg.vocab, n=cfg.gru_hidden,
                                   d=cfg.gru_embed, steps=cfg.gru_steps, batch=cfg.gru_batch)
     losses = np.asarray(losses)
 
@@ -394,7 +393,8 @@ def study(cfg, *, key):
     agree_greedy = np.all(tok[top1] == np.asarray(greedy.tokens)[:, None], -1)
     agree_pure = np.all(tok[topv] == np.asarray(pure.tokens), -1)
     tied = np.asarray([1.0, 1.0, 0.0, -1.0], np.float32)  # a 2-way tie: P(top-1 picks greedy's id) exactly
-    p_tie = float(jax.nn.softmax(dec.process_logits(tied, top_k=1))[int(np.argmax(tied))])
+    y = np.asarray(dec.process_logits(tied, top_k=1), np.float64)
+    p_tie = float(np.exp(y)[int(np.argmax(tied))] / np.exp(y).sum())
 
     summary = _summary(cfg, share, src_of, losses, search, exact, rates, entropy, length, rows_s, src_entropy,
                        src_len, src_loops, agree_greedy, agree_pure, p_tie)
