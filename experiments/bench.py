@@ -5,8 +5,10 @@
 Writes ``gradient_decay.json`` (the closed form against the forward simulation and the baselines a
 user would write, with their agreement), ``jacobian_products.json``, ``decoding.json``,
 ``training_grid.json``, ``compilations.json`` (each experiment's quick config run cold in a fresh
-process: programs lowered, XLA compilations and their seconds) and ``wall_times.json`` (read from
-each ``results/<experiment>/config.json``); ``*_<platform>.json`` off the CPU (e.g. ``*_gpu.json``).
+process: programs lowered, XLA compilations and their seconds) and ``wall_times.json``: the whole
+default sweep run twice into a temporary folder, cold (empty compilation cache) and warm, against
+the 600 s budget, beside the wall times recorded in ``results/<experiment>/config.json``;
+``*_<platform>.json`` off the CPU (e.g. ``*_gpu.json``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from benchmarks import decoding as decoding_bench
 from benchmarks.common import count_compilations
 from benchmarks import gradient as gradient_bench
 from benchmarks import jacobians as jacobians_bench
+from benchmarks import sweep_timing
 from benchmarks import training as training_bench
 from jaxrnn.io.runtime import configure_runtime
 from jaxrnn.io.results import environment, write_json
@@ -30,7 +33,7 @@ SWEEP_BUDGET_S = 600.0  # a full default `make sweep` on the 2-core CPU
 
 
 def wall_times(results_dir: Path) -> dict:
-    """Each experiment's recorded wall time (from its config.json), and the total against the budget."""
+    """Each experiment's wall time recorded in results/ (its config.json), and the total against the budget."""
     rows = {}
     for cfg in sorted(results_dir.glob("*/config.json")):
         meta = json.loads(cfg.read_text())
@@ -64,6 +67,8 @@ def main(argv=None) -> int:
     parser.add_argument("--compiles", choices=("auto", "all", "none"), default="auto",
                         help="count compilations of every experiment's quick config (auto: all unless --quick)")
     parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds of the gradient benchmark")
+    parser.add_argument("--sweep", choices=("auto", "all", "none"), default="auto",
+                        help="time the whole default sweep cold and warm in a temporary folder (auto: unless --quick)")
     args = parser.parse_args(argv)
     configure_runtime()
     args.outdir.mkdir(parents=True, exist_ok=True)
@@ -87,7 +92,16 @@ def main(argv=None) -> int:
     write_json(args.outdir / name.replace("gradient_decay", "jacobian_products"), jac)
     write_json(args.outdir / name.replace("gradient_decay", "decoding"), decode)
     write_json(args.outdir / name.replace("gradient_decay", "training_grid"), training)
-    write_json(args.outdir / name.replace("gradient_decay", "wall_times"), wall_times(args.results))
+    times = {"recorded_in_results": wall_times(args.results)}
+    if args.sweep == "all" or (args.sweep == "auto" and not args.quick):
+        times["sweep"] = sweep_timing.sweep_wall_times(budget_s=SWEEP_BUDGET_S)
+        times["sweep"]["environment"] = report["environment"]
+        for label in ("cold", "warm"):
+            run = times["sweep"][label]
+            print(f"full default sweep, {label} compilation cache: {run['wall_s']:.1f} s of {SWEEP_BUDGET_S:.0f} s "
+                  f"(exit {run['exit_code']}; " + ", ".join(f"{k} {v:.1f}" for k, v in run["experiments"].items())
+                  + ")")
+    write_json(args.outdir / name.replace("gradient_decay", "wall_times"), times)
     if args.compiles == "all" or (args.compiles == "auto" and not args.quick):
         compiles = compilations(quick_configs=True)
         compiles["environment"] = report["environment"]

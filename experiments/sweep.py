@@ -39,15 +39,17 @@ def main(argv=None) -> int:
         unknown = [n for n in names if n not in EXPERIMENTS]
         if unknown or not names:
             raise OneLineError(f"--only: unknown experiment(s) {unknown}; choose from {', '.join(EXPERIMENTS)}")
-        root = results.check_outdir(root, None, option="--results")
+        # read-only checks on every process; the writer repairs leftovers (in run()) before writing
+        root = results.check_outdir(root, None, option="--results", repair=False)
         for name in names:
-            results.check_outdir(root / name, name, option="--results")
+            results.check_outdir(root / name, name, option="--results", repair=False)
     except (OneLineError, results.OutdirError) as err:
         print_error(parser.prog, str(err))
         return 2
     configure_runtime()
     writer = is_writer()  # under jax.distributed only process 0 writes
     if writer:
+        results.check_outdir(root, None, option="--results")  # repairs a killed run's leftovers
         results.make_collection(root)
     failed = []
     for name in names:

@@ -6,6 +6,7 @@ import sys
 import numpy as np
 
 from benchmarks.common import count_compilations, interleaved
+from benchmarks.sweep_timing import sweep_wall_times
 from benchmarks.gradient import agreement_report
 from experiments import gpu_check
 from jaxrnn.core.logspace import LogNum
@@ -57,3 +58,15 @@ def test_interleaved_runs_each_method_once_per_round():
     outputs, first, wall, cpu = interleaved({"a": lambda: calls.append("a") or 1, "b": lambda: calls.append("b")}, 3)
     assert calls == ["a", "b"] + ["a", "b"] * 3 and outputs["a"] == 1
     assert len(wall["a"]) == len(cpu["b"]) == 3 and set(first) == {"a", "b"}
+
+
+def test_sweep_timing_runs_cold_then_warm_into_a_temporary_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # nothing may be written here (nor into the checkout's results/)
+    out = sweep_wall_times(quick=True, only="skip_connections", timeout=900)
+    assert out["config"] == "quick" and out["budget_s"] == 600.0
+    for label in ("cold", "warm"):
+        run = out[label]
+        assert run["exit_code"] == 0, run.get("error")
+        assert set(run["experiments"]) == {"skip_connections"} and run["experiments"]["skip_connections"] > 0
+        assert run["wall_s"] >= run["experiments"]["skip_connections"]
+    assert list(tmp_path.iterdir()) == []

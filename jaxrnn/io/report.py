@@ -130,6 +130,7 @@ def render(results_dir: Path) -> str:
     for prefix, table in (("", runs), ("gpu/", gpu_runs)):
         for name, run in table.items():
             lines.append(f"| {prefix}{name} | {run['device']} | {run['wall_time_s']} | `{run['commit']}` |")
+    lines += _speed(Path(results_dir) / "bench")
     lines += ["", "## Figures", ""]
     for name, figs in figures.items():
         lines.append(f"### {name}")
@@ -138,6 +139,27 @@ def render(results_dir: Path) -> str:
             lines.append(f"![{name}/{fig}]({name}/{fig})")
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _speed(bench_dir: Path) -> list[str]:
+    """The `make bench` lines on the whole sweep: cold and warm wall times, compilations per experiment."""
+    lines = []
+    for path in sorted(bench_dir.glob("wall_times*.json")):
+        sweep = json.loads(path.read_text()).get("sweep")
+        if not sweep:
+            continue
+        env = sweep.get("environment", {})
+        cores = sweep["cold"].get("load_before", {}).get("cpu_count", "?")
+        where = f"{env.get('device_kind', '?')}, {cores} CPU cores"
+        lines.append(f"- whole default sweep ({path.name}, {where}): "
+                     + ", ".join(f"{label} compilation cache {sweep[label]['wall_s']:.0f} s" for label in ("cold", "warm"))
+                     + f" of the {sweep['budget_s']:.0f} s budget")
+    for path in sorted(bench_dir.glob("compilations*.json")):
+        comp = json.loads(path.read_text())
+        lines.append(f"- XLA compilations per experiment ({path.name}, {comp.get('config')} configs, cold): "
+                     + ", ".join(f"{k} {v['backend_compiles']}" for k, v in comp["experiments"].items()
+                                 if "error" not in v))
+    return ["", "## Speed (`make bench`)", "", *lines] if lines else []
 
 
 def write(results_dir: Path) -> Path:

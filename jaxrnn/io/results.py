@@ -199,9 +199,10 @@ def recover(target: Path) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
-def check_outdir(outdir, experiment: str | None, option: str = "--outdir") -> Path:
+def check_outdir(outdir, experiment: str | None, option: str = "--outdir", *, repair: bool = True) -> Path:
     """The absolute output path, after refusing anything the suite may not write; writes nothing
-    except the repair of its own leftovers (``recover``).
+    except the repair of its own leftovers (``recover``; ``repair=False``: a read-only check, for
+    the early check every process of a multi-process run makes before only the writer repairs).
 
     Refused: an empty path; a path that is a file or a link; an existing folder without the suite's
     marker, or with another experiment's marker; a path below a file; a parent that is not writable.
@@ -212,7 +213,8 @@ def check_outdir(outdir, experiment: str | None, option: str = "--outdir") -> Pa
     path = Path(os.path.abspath(text))
     if path.is_symlink():
         raise OutdirError(f"{option}: {text} is a symbolic link; give the folder itself")
-    recover(path)
+    if repair:
+        recover(path)
     if path.exists():
         if not path.is_dir():
             raise OutdirError(f"{option}: {text} is a file, not a folder")

@@ -128,7 +128,7 @@ def main(study: Study, argv=None) -> int:
     try:
         parsed = parse_args(study.config, argv, prog, study.title)
         outdir = parsed.outdir if parsed.outdir is not None else default_outdir(study.name, parsed.quick)
-        results.check_outdir(outdir, study.name)
+        results.check_outdir(outdir, study.name, repair=False)  # read-only: every process; run() repairs on 0
     except (ConfigError, OneLineError, results.OutdirError) as err:
         print_error(prog, str(err))
         return 2

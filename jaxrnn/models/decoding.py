@@ -164,6 +164,15 @@ def _shifted(logits):
     return jnp.where(m == NEG_INF, NEG_INF, jnp.where(logits == m, 0.0, logits - m))
 
 
+def shifted_logits(logits):
+    """``l - max(l)`` with NaN -> -inf: the logits every sampler draws from before its masks.
+
+    The same distribution as ``l``; Gumbel-max draws on ``l`` and on ``l - max(l)`` can still differ
+    where two perturbed logits are within rounding of each other, so a token-for-token reference for
+    pure sampling draws from these values (``jax.random.categorical(key, shifted_logits(l))``)."""
+    return _shifted(_clean(logits))
+
+
 def log_softmax(logits):
     """Log-probabilities (..., V); all -inf (never NaN) where no token is possible."""
     s = _shifted(_clean(logits))

@@ -150,6 +150,19 @@ def test_a_kill_at_any_stage_leaves_old_or_new_results(tmp_path, point, exchange
     assert sorted(p.name for p in tmp_path.iterdir()) == ["exp"]  # leftovers gone
 
 
+def test_read_only_check_leaves_leftovers_for_the_writer_to_repair(tmp_path):
+    """Every process of a multi-process run checks read-only; only the writer (process 0) repairs."""
+    target = tmp_path / "exp"
+    with staged(target, "exp") as stage:
+        (stage / "payload.txt").write_text("old")
+    moved = tmp_path / ".jaxrnn-old-exp-999999999-killed"  # a killed run's moved-away folder (dead pid)
+    target.rename(moved)
+    assert check_outdir(target, "exp", repair=False) == target
+    assert moved.exists() and not target.exists()  # untouched
+    assert check_outdir(target, "exp") == target
+    assert (target / "payload.txt").read_text() == "old" and not moved.exists()
+
+
 # --- nothing non-finite becomes a verdict --------------------------------------------------------------
 
 def _fake_study(estimate=1.0, key_number="1.0", verdict="confirmed"):

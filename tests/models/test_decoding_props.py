@@ -23,7 +23,7 @@ probs_p = st.one_of(st.sampled_from([1e-45, 1e-30, 0.25, 0.5, 0.75, 0.8, 0.9, 1.
 
 def masses(logits):
     """The module's own unnormalised masses e = exp(l - max): the numbers top-p is exact on."""
-    return np.asarray(jnp.exp(dec._shifted(dec._clean(jnp.asarray(logits)))))
+    return np.asarray(jnp.exp(dec.shifted_logits(jnp.asarray(logits))))
 
 
 def top_p_reference(e, p):
@@ -54,7 +54,7 @@ def test_top_p_keeps_exactly_the_smallest_prefix(logits, p):
     assume(np.any(logits > -np.inf))
     got = kept(logits, top_p=p)
     # possible: finite after the shift l - max (a finite logit 6e38 below the maximum overflows to -inf: p = 0)
-    possible = np.isfinite(np.asarray(dec._shifted(dec._clean(jnp.asarray(logits)))))
+    possible = np.isfinite(np.asarray(dec.shifted_logits(jnp.asarray(logits))))
     if F32(p) >= 1:  # off: every possible token
         np.testing.assert_array_equal(got, possible)
         return
@@ -137,9 +137,9 @@ def test_top_k_of_v_is_pure_sampling(logits, seed):
     V = len(logits)
     x = jnp.asarray(logits)
     np.testing.assert_array_equal(np.asarray(dec.process_logits(x, top_k=V)), np.asarray(dec.process_logits(x)))
-    np.testing.assert_array_equal(np.asarray(dec.process_logits(x)), np.asarray(dec._shifted(dec._clean(x))))
+    np.testing.assert_array_equal(np.asarray(dec.process_logits(x)), np.asarray(dec.shifted_logits(x)))
     key = jax.random.key(seed)
-    pure = jax.random.categorical(key, dec._shifted(dec._clean(x)))
+    pure = jax.random.categorical(key, dec.shifted_logits(x))
     assert int(jax.random.categorical(key, dec.process_logits(x, top_k=V))) == int(pure)
 
 

@@ -70,6 +70,9 @@ def test_quick_end_to_end(tmp_path):
         assert claim["effects"] and all(set(e) == {"name", "estimate", "ci95", "n", "unit"} for e in claim["effects"])
     c9 = s["claims"]["C9"]
     assert set(c9["verdict_by_beam_rule"]) == {"pool", "top_k"}
+    # the homework's beam (top-k rule) decides; the pool rule is a counter-condition with its own verdict
+    assert c9["conditions"]["deciding_beam_rule"] == "top_k"
+    assert {f"{c}, pool rule" for c in s["conditions"]} <= set(c9["counter_conditions"])
     assert "toolkits" in c9["evidence"] and "pool" in c9["evidence"]
     assert s["equivalence"]["top1_equals_greedy"] == s["equivalence"]["sequences"]  # no ties in trained models
     assert s["equivalence"]["tie_probability_top1_is_greedy"] == pytest.approx(0.5)
@@ -82,6 +85,13 @@ def test_quick_end_to_end(tmp_path):
         best = ds[f"{fam}__beam_score"][0].max(axis=(0, 1))
         ex = ds[f"{fam}__exact_score"]
         assert np.all(best <= ex + 1e-4 * (1 + np.abs(ex)))
+        # the mode's probability missed: 0 without a search error, 1 - p(beam)/p(mode) with one, 1 if none finished
+        short, err, score = ds[f"{fam}__mode_shortfall"], ds[f"{fam}__search_error"], ds[f"{fam}__beam_score"][0]
+        assert np.all((short >= 0) & (short <= 1))
+        assert np.all(short[~err] == 0)
+        np.testing.assert_allclose(short[err], 1 - np.exp(score[err] - np.broadcast_to(ex, score.shape)[err]),
+                                   rtol=1e-12, atol=0)
+        assert np.all(short[np.isneginf(score)] == 1)
 
 
 def test_support_of_each_setting_is_the_forced_log_q():
@@ -104,3 +114,23 @@ def test_support_of_each_setting_is_the_forced_log_q():
                                    int(length[i, n]), o)[1]
             assert got[s, i, n] == bool(np.isfinite(float(lq)))
     assert got.any() and not got.all()
+
+
+def test_replay_agreement_is_the_identity_and_can_fail():
+    """C10's check: top-1 / top-V draws equal greedy / pure draws on the same logits and keys at every step,
+    and a sampler that is not the reference (top-3 against greedy) is caught."""
+    from jaxrnn.models import decoding as dec
+    V, M, n, L = 5, 2, 16, 7
+    params = jax.vmap(lambda k: lm.init_lm(k, V - 1, 6, 3))(jax.random.split(jax.random.key(3), M))
+    keys = jax.random.split(jax.random.key(4), M * n).reshape(M, n)
+    opts = {k: dec.sampler_options(V, top_k=k) for k in (1, 3, V)}
+
+    def tokens(o):
+        one = lambda p, k: dec.sample_with(k, lm.lm_logits, lm.lm_transition, p, lm.lm_state0(p), o,  # noqa: E731
+                                           max_len=L, eos_id=V - 1).tokens
+        return jax.vmap(jax.vmap(one, (None, 0)))(params, keys)
+
+    same = lambda k, ref: np.asarray(C.replay_agreement(params, opts[k], keys, tokens(opts[k]), V - 1,  # noqa: E731
+                                                        reference=ref))
+    assert same(1, C.greedy_reference).all() and same(V, C.pure_reference).all()
+    assert not same(3, C.greedy_reference).all()

@@ -56,9 +56,11 @@ class Config(StudyConfig):
                                      RADIUS, distinct=True)
     adam_lr: float = field(1e-3, "learning rate of the Adam arm", RATE)
     adam_radii: tuple[float, ...] = field((3.0,), "initial spectral radii of the Adam arm", RADIUS, distinct=True)
-    value_thresholds: tuple[float, ...] = field((0.01, 0.03, 0.1, 0.3), "candidate thresholds of clipping by value",
+    value_thresholds: tuple[float, ...] = field((0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
+                                                "candidate thresholds of clipping by value",
                                                 THRESHOLD, distinct=True)
-    norm_thresholds: tuple[float, ...] = field((0.3, 1.0, 3.0, 10.0), "candidate thresholds of clipping by global norm",
+    norm_thresholds: tuple[float, ...] = field((0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0),
+                                               "candidate thresholds of clipping by global norm",
                                                THRESHOLD, distinct=True)
     selection_seeds: int = field(2, "seeds per radius on which each method's threshold is chosen", between(1, 10_000))
     eval_seeds: int = field(16, "seeds per reported cell (disjoint from the selection seeds)", between(1, 10_000))

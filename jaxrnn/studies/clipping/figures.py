@@ -187,7 +187,7 @@ def _fig_selection(ds: Dataset, summary: dict, tasks_: list, folder) -> str:
                 ax.plot(taus[k], y.mean(axis=(0, 2))[k], "*", ms=14, color=METHOD_COLORS[method], mec="k")
             ax.set_xscale("log")
             ax.set_xlabel("threshold tau")
-            ax.set_ylabel("mean y on selection seeds")
+            ax.set_ylabel("mean y = log10(loss / constant predictor's)\n(selection seeds)")
             ax.set_title(f"{task}, {'SGD' if arm == 'sgd' else 'Adam'}: threshold selection (star: chosen)")
             ax.legend(title="clipping")
     return save_figure(fig, folder, nm.FIG_SELECTION)

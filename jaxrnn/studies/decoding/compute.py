@@ -177,13 +177,46 @@ def sample_grid(params, opts, keys, eos_id, *, max_len):
     grid = jax.vmap(jax.vmap(jax.vmap(one, (None, None, 0)), (None, 0, 0)), (0, None, None))(opts, params, keys)
 
     def plain(p, k):
-        return dec._decode(lambda kq, lg: jax.random.categorical(kq, lg), lm.lm_logits, lm.lm_transition, p,
-                           lm.lm_state0(p), k, max_len, eos_id)
+        # pure sampling from the max-shifted logits, as every sampler draws (raw logits give the same
+        # distribution, but a rare Gumbel-max near-tie can round the other way: not the claim's subject)
+        return dec._decode(lambda kq, lg: jax.random.categorical(kq, dec.shifted_logits(lg)), lm.lm_logits,
+                           lm.lm_transition, p, lm.lm_state0(p), k, max_len, eos_id)
 
     greedy = jax.vmap(lambda p: dec._decode(lambda _, lg: jnp.argmax(lg), lm.lm_logits, lm.lm_transition, p,
                                             lm.lm_state0(p), jax.random.key(0), max_len, eos_id))(params)
     pure = jax.vmap(jax.vmap(plain, (None, 0)))(params, keys)
     return grid, greedy, pure
+
+
+def greedy_reference(_, logits):
+    """Greedy's token: the first maximum."""
+    return jnp.argmax(dec.shifted_logits(logits))
+
+
+def pure_reference(key, logits):
+    """Pure sampling's token: a categorical draw from the unmasked logits."""
+    return jax.random.categorical(key, dec.shifted_logits(logits))
+
+
+@functools.partial(jax.jit, static_argnames=("reference",))
+def replay_agreement(params, opts, keys, tokens, eos_id, *, reference):
+    """(models, n): whether, at every step of each sample's own trajectory, the sampler with options
+    ``opts`` draws the same token as ``reference(key, logits)`` from the same logits with the same key.
+
+    The per-step keys are split as ``decoding._decode`` splits them. Both draws see one array of logits
+    in one program, so the check is the identity itself, free of the last-bit differences two separately
+    batched programs can give the model's logits (which can flip a Gumbel-max near-tie)."""
+    def one(p, key, toks):
+        def step(carry, tok):
+            state, done, key = carry
+            key, sub = jax.random.split(key)
+            logits = lm.lm_logits(p, state)
+            same = (dec._sampled_token(sub, logits, opts)[0] == reference(sub, logits)) | done
+            return (lm.lm_transition(p, state, tok), done | (tok == eos_id), key), same
+
+        return jnp.all(lax.scan(step, (lm.lm_state0(p), jnp.bool_(False), key), toks)[1])
+
+    return jax.vmap(jax.vmap(one, (None, 0, 0)), (0, 0, 0))(params, keys, tokens)
 
 
 @jax.jit
@@ -350,6 +383,12 @@ def study(cfg, *, key):
         err = search[fam]["score"][0] < e["score"] - _tolerance(e["score"])  # (rule, width, model)
         search[fam]["search_error"] = err
         ds.add(N.key(fam, N.SEARCH_ERROR), (N.RULE, N.WIDTH, axis[fam]), err)
+        # 1 - p(beam)/p(mode): exp of a non-positive gap (-inf beam score: 1); NaN only where the mode is unknown
+        with np.errstate(invalid="ignore"):
+            short = -np.expm1(np.minimum(search[fam]["score"][0] - e["score"], 0.0))
+        short = np.where(err | np.isnan(short), short, 0.0)  # within the tolerance: the mode was found
+        search[fam]["shortfall"] = short
+        ds.add(N.key(fam, N.SHORTFALL), (N.RULE, N.WIDTH, axis[fam]), short)
         for name, arr in ((N.EXACT_SCORE, e["score"]), (N.EXACT_LENGTH, e["length"]), (N.EXACT_VALID, e["valid"]),
                           (N.EXACT_NODES, e["nodes"])):
             ds.add(N.key(fam, name), (axis[fam],), arr)
@@ -387,17 +426,22 @@ def study(cfg, *, key):
     ds.add(N.SOURCE_LENGTH, (N.SOURCE,), src_len)
     ds.add(N.SOURCE_LOOPS, (N.SOURCE,), src_loops)
 
-    # C10: token-for-token agreement on the same keys
+    # C10: the identity step by step along each sample (same logits, same key), and end to end between
+    # the separately batched programs (whose logits may differ in the last bit)
     top1 = [i for i, (f, v) in enumerate(rows_s) if f == "top_k" and v == 1][0]
     topv = [i for i, (f, v) in enumerate(rows_s) if f == "top_k" and v == V][0]
-    agree_greedy = np.all(tok[top1] == np.asarray(greedy.tokens)[:, None], -1)
-    agree_pure = np.all(tok[topv] == np.asarray(pure.tokens), -1)
+    row = lambda i: jax.tree.map(lambda a: a[i], opts)  # noqa: E731
+    agree_greedy = np.asarray(replay_agreement(params, row(top1), keys, tok[top1], eos, reference=greedy_reference))
+    agree_pure = np.asarray(replay_agreement(params, row(topv), keys, tok[topv], eos, reference=pure_reference))
+    end_to_end = {"top1_equals_greedy": int(np.all(tok[top1] == np.asarray(greedy.tokens)[:, None], -1).sum()),
+                  "topV_equals_pure": int(np.all(tok[topv] == np.asarray(pure.tokens), -1).sum())}
     tied = np.asarray([1.0, 1.0, 0.0, -1.0], np.float32)  # a 2-way tie: P(top-1 picks greedy's id) exactly
     y = np.asarray(dec.process_logits(tied, top_k=1), np.float64)
     p_tie = float(np.exp(y)[int(np.argmax(tied))] / np.exp(y).sum())
 
     summary = _summary(cfg, share, src_of, losses, search, exact, rates, entropy, length, rows_s, src_entropy,
                        src_len, src_loops, agree_greedy, agree_pure, p_tie)
+    summary["equivalence"]["end_to_end_separate_programs"] = end_to_end
     summary["claims"] = claims(summary, cfg)
     return ds, summary
 
@@ -421,7 +465,8 @@ def _summary(cfg, share, src_of, losses, search, exact, rates, entropy, length, 
                     entry[tag] = {str(k): {"valid": fl(search[fam]["valid"][a, r, j][m]),
                                            "length": fl(search[fam]["length"][a, r, j][m]),
                                            "finished": fl(np.isfinite(search[fam]["score"][a, r, j][m])),
-                                           **({"search_error": fl(search[fam]["search_error"][r, j][m])}
+                                           **({"search_error": fl(search[fam]["search_error"][r, j][m]),
+                                               "shortfall": fl(search[fam]["shortfall"][r, j][m])}
                                               if a == 0 else {})}
                                   for j, k in enumerate(widths)}
             out[cname] = entry

@@ -20,9 +20,9 @@ class Config(StudyConfig):
     concentration: float = field(0.5, "Dirichlet concentration of the emissions (small: peaked)", positive(100))
     eos: float = field(0.2, "mean EOS probability per state inside the length window",
                        between(0, 0.5, lo_open=True, hi_open=True))
-    min_len: int = field(10, "fewest tokens a source emits before EOS", between(0, 1024))
-    source_max_len: int = field(20, "most tokens a source emits before EOS", between(1, 1024))
-    max_len: int = field(24, "length cap in ids (EOS included), shared by samples, beams and exact search",
+    min_len: int = field(20, "fewest tokens a source emits before EOS", between(0, 1024))
+    source_max_len: int = field(30, "most tokens a source emits before EOS", between(1, 1024))
+    max_len: int = field(40, "length cap in ids (EOS included), shared by samples, beams and exact search",
                          between(2, 1024))
     # the models
     noise_shares: tuple[float, ...] = field((0.0, 0.05), "shares of training targets truncated at a random "

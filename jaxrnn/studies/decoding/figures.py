@@ -25,34 +25,57 @@ def _groups(ds: Dataset):
 
 
 def _fig_search(ds: Dataset, folder) -> str:
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.3))
+    """2 x 2 panels against the beam width (alpha = 0 unless said): the mode's probability missed, search
+    errors, valid outputs (alpha = 0 and 1), output length; one legend below the panels."""
+    fig, axes = plt.subplots(2, 2, figsize=(13, 9.5))
+    (ax_short, ax_err), (ax_valid, ax_len) = axes
     k = ds[N.WIDTH]
     rules = list(ds[N.RULE])
     alphas = list(ds[N.ALPHA])
     for g, (label, fam, m) in enumerate(_groups(ds)):
         for r, rule in enumerate(rules):
             ls = "-" if rule == "top_k" else "--"
-            err = ds[N.key(fam, N.SEARCH_ERROR)][r][:, m].mean(-1)
-            axes[0].plot(k, err, ls, marker="o", ms=3, color=f"C{g}", label=f"{label}, {rule} rule")
+            name = f"{label}, {rule} rule"
+            ax_short.plot(k, ds[N.key(fam, N.SHORTFALL)][r][:, m].mean(-1), ls, marker="o", ms=4, color=f"C{g}",
+                          label=name)
+            ax_err.plot(k, ds[N.key(fam, N.SEARCH_ERROR)][r][:, m].mean(-1), ls, marker="o", ms=4, color=f"C{g}")
             for a, alpha in enumerate(alphas[:2]):
                 valid = ds[N.key(fam, N.BEAM_VALID)][a, r][:, m].mean(-1)
-                axes[1].plot(k, valid, ls, marker="os"[a], ms=3, color=f"C{g}", alpha=1.0 if a == 0 else 0.5,
-                             label=f"{label}, {rule}, alpha={alpha:g}")
-            length = ds[N.key(fam, N.BEAM_LENGTH)][0, r][:, m].mean(-1)
-            axes[2].plot(k, length, ls, marker="o", ms=3, color=f"C{g}", label=f"{label}, {rule} rule")
-        axes[2].axhline(ds[N.key(fam, N.EXACT_LENGTH)][m].mean(), ls=":", color=f"C{g}", lw=1)
-    axes[2].axhline(ds[N.SOURCE_LENGTH].mean(), color="0.5", lw=2, alpha=0.5, label="source samples (mean)")
-    titles = ("search errors (beam score < exact mode), alpha = 0", "output possible under the true source "
-              "(circles alpha=0, squares alpha=1)", "output length (dotted: exact mode), alpha = 0")
-    ylabels = ("share of models", "share of models", "ids incl. EOS")
-    for ax, title, yl in zip(axes, titles, ylabels):
+                ax_valid.plot(k, valid, ls, marker="os"[a], ms=4, color=f"C{g}", alpha=1.0 if a == 0 else 0.45)
+            ax_len.plot(k, ds[N.key(fam, N.BEAM_LENGTH)][0, r][:, m].mean(-1), ls, marker="o", ms=4, color=f"C{g}")
+        ax_len.axhline(ds[N.key(fam, N.EXACT_LENGTH)][m].mean(), ls=":", color=f"C{g}", lw=1.5)
+    ax_len.axhline(ds[N.SOURCE_LENGTH].mean(), color="0.5", lw=3, alpha=0.4)
+    panels = ((ax_short, "(a) share of the exact mode's probability missed", "1 - p(beam output) / p(mode)"),
+              (ax_err, "(b) search errors (beam score < exact mode)", "share of models"),
+              (ax_valid, "(c) output possible under the true source\n(circles: alpha = 0; faint squares: alpha = 1)",
+               "share of models"),
+              (ax_len, "(d) output length (dotted: exact mode; grey: source samples)", "length (ids, EOS included)"))
+    for ax, title, ylabel in panels:
         ax.set_xscale("log", base=2)
+        ax.set_xticks(k, [f"{v:d}" for v in k], minor=False)
+        ax.minorticks_off()
         ax.set_xlabel("beam width k")
-        ax.set_ylabel(yl)
+        ax.set_ylabel(ylabel)
         ax.set_title(title)
-    axes[0].legend(fontsize=7)
-    axes[2].legend(fontsize=7)
+    handles, labels = ax_short.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=9,
+               title="solid: toolkits' top-k rule (decides C9); dashed: the suite's pool rule")
     return save_figure(fig, folder, N.FIG_SEARCH)
+
+
+def _label_topk(ax, recall, precision, ks) -> None:
+    """k labels on the precision-recall panel without overlaps: points at recall ~ 0 get labels stacked
+    at least 0.04 apart (with a leader line); near recall 1, where the temperature points form a vertical
+    line, labels go to the left; elsewhere above or below the point in turn."""
+    near = sorted((y, x, k) for x, y, k in zip(recall, precision, ks) if x < 1e-3)[::-1]
+    top = np.inf
+    for y, x, k in near:
+        top = min(y, top - 0.04)
+        ax.annotate(f"k={k:g}", (x, y), xytext=(5e-4, top), textcoords="data", fontsize=7, va="center",
+                    arrowprops=dict(arrowstyle="-", lw=0.5, color="0.4"))
+    for j, (x, y, k) in enumerate((x, y, k) for x, y, k in zip(recall, precision, ks) if x >= 1e-3):
+        at = (-32, -3) if x > 0.5 else (4, 6 if j % 2 else -11)
+        ax.annotate(f"k={k:g}", (x, y), fontsize=7, xytext=at, textcoords="offset points")
 
 
 def _fig_sampling(ds: Dataset, folder) -> str:
@@ -70,20 +93,24 @@ def _fig_sampling(ds: Dataset, folder) -> str:
         for f, marker in (("top_k", "o"), ("top_p", "s"), ("temperature", "^")):
             idx = np.flatnonzero(fam == f)
             prec, rec = ds["precision"][idx][:, m].mean(-1), ds["recall"][idx][:, m].mean(-1)
-            axes[1].plot(rec, prec, ls, marker=marker, ms=4, label=f"{f}, noise {s:g}")
+            span = f" {val[idx][0]:g} to {val[idx][-1]:g}" if f != "top_k" else ""
+            axes[1].plot(rec, prec, ls, marker=marker, ms=4, label=f"{f}{span}, noise {s:g}")
             axes[2].plot(ds[N.ENTROPY][idx][:, m].mean(-1), ds["failure"][idx][:, m].mean(-1), ls, marker=marker,
                          ms=4, label=f"{f}, noise {s:g}")
-            if c == 0:
-                for x, y, v in zip(rec, prec, val[idx]):
-                    axes[1].annotate(f"{v:g}", (x, y), fontsize=6, xytext=(2, 2), textcoords="offset points")
+            if c == 0 and f == "top_k":  # k labels only (p and temperature: ranges in the legend)
+                _label_topk(axes[1], rec, prec, val[idx])
     axes[2].axvline(ds[N.SOURCE_ENTROPY].mean(), color="0.5", lw=2, alpha=0.5, label="the sources' entropy")
     axes[0].set_xscale("log", base=2)
+    axes[0].set_xticks(val[topk], [f"{v:g}" for v in val[topk]], minor=False)
+    axes[0].minorticks_off()
     axes[0].set_xlabel("top-k")
     axes[0].set_ylabel("share of samples")
     axes[0].set_title("failures under the true source (top-k)")
-    axes[1].set_xlabel("recall: true mass inside the sampler's support")
+    axes[1].set_xscale("symlog", linthresh=1e-3)
+    axes[1].set_xlim(-1e-4, 1.6)
+    axes[1].set_xlabel("recall: true mass inside the sampler's support\n(linear below 0.001, log above)")
     axes[1].set_ylabel("precision: sampler mass on the true support")
-    axes[1].set_title("precision and recall (labels: k, p, temperature)")
+    axes[1].set_title("precision and recall (labels: top-k of noise 0)")
     axes[2].set_xlabel("entropy of the sampling distribution (nats)")
     axes[2].set_ylabel("all failures")
     axes[2].set_title("failures vs diversity")

@@ -22,6 +22,9 @@ BEAM_LENGTH = "beam_length"  # its length in ids incl. EOS (max_len if nothing f
 BEAM_VALID = "beam_valid"  # a complete sequence possible under the true source
 BEAM_TRUE_LOGP = "beam_true_logp"  # its log-probability under the true source (-inf: impossible)
 SEARCH_ERROR = "search_error"  # (beam_rule, beam_width, model|source), alpha = 0: beam score < exact score
+# same dims: the share of the exact mode's probability the beam's output lacks, 1 - p(beam) / p(mode), in [0, 1]
+# (0: the mode found; 1: nothing finished within the cap); finite where the log-score gap is infinite
+SHORTFALL = "mode_shortfall"
 EXACT_SCORE = "exact_score"  # (model|source) the exact mode's log-probability (alpha = 0)
 EXACT_LENGTH = "exact_length"
 EXACT_VALID = "exact_valid"
