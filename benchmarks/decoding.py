@@ -65,17 +65,30 @@ def decoding(batch: int = 256, max_len: int = 32, vocab: int = 5, enum_len: int 
     greedy = jax.jit(jax.vmap(lambda s, z: dec.greedy(L, T, s, z, max_len=max_len, eos_id=vocab)))
     first, best = best_time(lambda: jax.block_until_ready(greedy(batch_src, s0)), repeats)
     out["tokens_per_s"]["greedy"] = batch * max_len / best
+
+    # one jitted function each, built once: the rule and the sampler options are traced, the beam width
+    # (a buffer shape) is static, so the loops below compile once per width and once for every option set
+    def beams_of(srcs_, starts, rule_top_k, *, num_beams):
+        return jax.vmap(lambda s, z: dec.beam_search_with(L, T, s, z, vocab, 0.0, rule_top_k, num_beams=num_beams,
+                                                          max_len=max_len))(srcs_, starts)
+
+    def samples_of(keys_, srcs_, starts, opts):
+        return jax.vmap(lambda k, s, z: dec.sample_with(k, L, T, s, z, opts, max_len=max_len, eos_id=vocab))(
+            keys_, srcs_, starts)
+
+    beams, samples = jax.jit(beams_of, static_argnames=("num_beams",)), jax.jit(samples_of)
     for rule in dec.BEAM_RULES:
         for k in widths:
-            run = jax.jit(jax.vmap(lambda s, z: dec.beam_search(L, T, s, z, num_beams=k, max_len=max_len,  # noqa
-                                                                eos_id=vocab, beam_rule=rule)))
-            first, best = best_time(lambda: jax.block_until_ready(run(batch_src, s0)), repeats)  # noqa: B023
+            flag = jnp.bool_(rule == "top_k")
+            first, best = best_time(lambda: jax.block_until_ready(beams(batch_src, s0, flag, num_beams=k)),  # noqa: B023
+                                    repeats)
             out["tokens_per_s"][f"beam_k{k}_{rule}"] = batch * max_len / best
     for opts in (dict(top_p=0.9), dict(top_k=2), dict(temperature=0.7, min_p=0.1), dict(top_p=0.5, top_k=3)):
-        sampler = jax.jit(jax.vmap(lambda k, s, z: dec.sample(k, L, T, s, z, max_len=max_len, eos_id=vocab,  # noqa
-                                                              **opts)))  # noqa: B023
-        first, best = best_time(lambda: jax.block_until_ready(sampler(keys, batch_src, s0)), repeats)  # noqa: B023
+        o = dec.sampler_options(vocab + 1, **opts)
+        first, best = best_time(lambda: jax.block_until_ready(samples(keys, batch_src, s0, o)), repeats)  # noqa: B023
         out["tokens_per_s"]["sample_" + "_".join(f"{k}{v:g}" for k, v in opts.items())] = batch * max_len / best
+    out["compilations"] = {"beam_search_for_2_rules_x_widths": beams._cache_size(), "widths": len(widths),
+                           "sampler_for_4_option_sets": samples._cache_size()}
     before = dec._sample._cache_size()
     for p in (0.3, 0.6, 0.9):
         jax.block_until_ready(dec.sample(keys[0], L, T, srcs[0], S.source_state0(), max_len=max_len, eos_id=vocab,

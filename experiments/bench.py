@@ -125,7 +125,10 @@ def main(argv=None) -> int:
         print("  note:", note)
     print(f"Jacobian products (n = {jac['n_hidden']}, QR every step): {jac['config_steps_per_s']:,.0f} config-steps/s")
     print("decoding tokens/s: " + ", ".join(f"{k} {v:,.0f}" for k, v in decode["tokens_per_s"].items())
-          + f"; exact enumeration {decode['exact_enumeration']['sequences_per_s']:,.0f} sequences/s")
+          + f"; exact enumeration {decode['exact_enumeration']['sequences_per_s']:,.0f} sequences/s; compilations: "
+          f"beam search {decode['compilations']['beam_search_for_2_rules_x_widths']} for "
+          f"{decode['compilations']['widths']} widths x 2 rules, sampler "
+          f"{decode['compilations']['sampler_for_4_option_sets']} for 4 option sets")
     ex = decode["exact_search"]
     print(f"exact search (V = {ex['vocab_with_eos']}, max_len {ex['max_len']}, {ex['sequences_enumerated']:,} "
           "sequences): " + "; ".join(

@@ -132,7 +132,11 @@ def test_bench_plumbing(tmp_path):
     times = json.loads((tmp_path / "wall_times.json").read_text())
     assert times["recorded_in_results"]["budget_s"] == 600.0 and "sweep" not in times  # --quick: no sweep timing
     assert json.loads((tmp_path / "jacobian_products.json").read_text())["config_steps_per_s"] > 0
-    decoders = set(json.loads((tmp_path / "decoding.json").read_text())["tokens_per_s"])
+    dec_bench = json.loads((tmp_path / "decoding.json").read_text())
+    decoders = set(dec_bench["tokens_per_s"])
+    # compile once: one beam program per width (both rules share it), one sampler for every option set
+    assert dec_bench["compilations"]["beam_search_for_2_rules_x_widths"] == dec_bench["compilations"]["widths"]
+    assert dec_bench["compilations"]["sampler_for_4_option_sets"] == 1
     assert {"greedy", "sample_top_p0.9"} <= decoders
     assert {rule for rule in ("pool", "top_k") if any(d.startswith("beam_k") and d.endswith(rule) for d in decoders)} \
         == {"pool", "top_k"}  # both beam conventions timed
