@@ -207,8 +207,18 @@ def rate_difference(name: str, s1, n1, s2, n2, unit: str = "rate difference") ->
 # ----------------------------------------------------------------------------- means
 
 
+def _bounded(effect: Effect, bounds) -> Effect:
+    """The interval intersected with the quantity's range ``bounds = (lo, hi)`` (e.g. (0, 1) for a mean
+    of rates, (-1, 1) for a difference of two): a t interval on bounded data can reach past the range,
+    and no value there is possible. The estimate lies inside the range already."""
+    if bounds is None or math.isnan(effect.estimate):
+        return effect
+    lo, hi = effect.ci95
+    return effect._replace(ci95=(max(lo, bounds[0]), min(hi, bounds[1])))
+
+
 def mean_effect(
-    name: str, values, unit: str, level: float = 0.95, *, nonfinite: str = "raise"
+    name: str, values, unit: str, level: float = 0.95, *, nonfinite: str = "raise", bounds=None
 ) -> Effect:
     """Mean over independent replicates with a Student-t interval.
 
@@ -220,7 +230,8 @@ def mean_effect(
 
     With ``n = 1`` there is no variance estimate: the interval is ``(-inf, inf)``
     (honestly unbounded; its verdict is inconclusive). With all values equal the
-    interval has zero width ``(m, m)``.
+    interval has zero width ``(m, m)``. ``bounds = (lo, hi)``: the range of the quantity, to which the
+    interval is clipped (a mean of rates: (0, 1)).
     """
     v = _values(values)
     n = int(v.size)
@@ -229,15 +240,15 @@ def mean_effect(
         return _invalid(name, n, unit)
     m = float(np.mean(v))
     if n == 1:
-        return Effect(name, m, (-math.inf, math.inf), 1, unit)
+        return _bounded(Effect(name, m, (-math.inf, math.inf), 1, unit), bounds)
     s = float(np.std(v, ddof=1))
     t = float(_sps.t.ppf(0.5 + level / 2.0, df=n - 1))
     half = t * s / math.sqrt(n)
-    return Effect(name, m, (m - half, m + half), n, unit)
+    return _bounded(Effect(name, m, (m - half, m + half), n, unit), bounds)
 
 
 def paired_effect(
-    name: str, a, b, unit: str, level: float = 0.95, *, nonfinite: str = "raise"
+    name: str, a, b, unit: str, level: float = 0.95, *, nonfinite: str = "raise", bounds=None
 ) -> Effect:
     """Mean paired difference ``mean(a - b)`` with a Student-t interval.
 
@@ -246,6 +257,8 @@ def paired_effect(
     :func:`mean_effect` of ``d``::
 
         (lo, hi) = mean(d) -+ t_{n-1, 1-alpha/2} * sd(d) / sqrt(n)
+
+    ``bounds``: the range of the difference (two rates: (-1, 1)), to which the interval is clipped.
     """
     a = _values(a, "a")
     b = _values(b, "b")
@@ -253,7 +266,7 @@ def paired_effect(
         raise ValueError(f"paired values need equal lengths, got {a.size} and {b.size}")
     if _nonfinite(np.concatenate([a, b]), nonfinite, name):
         return _invalid(name, int(a.size), unit)
-    return mean_effect(name, a - b, unit, level)
+    return mean_effect(name, a - b, unit, level, bounds=bounds)
 
 
 def bootstrap_effect(

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from jaxrnn import stats
 from jaxrnn.stats import (
     RULE,
     Effect,
@@ -254,3 +255,13 @@ def test_describe_and_rule():
     assert describe(mean_effect("m", [1.0], "u")) == "1.000 [-inf, inf] (n=1, u)"
     assert "nan" in describe(E(0.1, 0.2, math.nan))
     assert isinstance(RULE, str) and "invalid" in RULE and "nuanced" in RULE
+
+
+def test_bounds_clip_a_t_interval_to_the_quantitys_range():
+    rates = np.array([1.0] * 11 + [0.0])  # a mean of 0/1 outcomes: the t interval reaches past 1
+    free = stats.mean_effect("x", rates, "rate")
+    bounded = stats.mean_effect("x", rates, "rate", bounds=(0.0, 1.0))
+    assert free.ci95[1] > 1.0 and bounded.ci95 == (free.ci95[0], 1.0) and bounded.estimate == free.estimate
+    d = stats.paired_effect("d", np.ones(12), 1.0 - rates, "rate difference", bounds=(-1.0, 1.0))
+    assert d.ci95[1] == 1.0 and d.ci95[0] == free.ci95[0]
+    assert stats.mean_effect("one", [0.5], "rate", bounds=(0.0, 1.0)).ci95 == (0.0, 1.0)

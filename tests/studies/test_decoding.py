@@ -131,6 +131,10 @@ def test_replay_agreement_is_the_identity_and_can_fail():
         return jax.vmap(jax.vmap(one, (None, 0)))(params, keys)
 
     same = lambda k, ref: np.asarray(C.replay_agreement(params, opts[k], keys, tokens(opts[k]), V - 1,  # noqa: E731
-                                                        reference=ref))
+                                                        reference=ref)[0])
     assert same(1, C.greedy_reference).all() and same(V, C.pure_reference).all()
     assert not same(3, C.greedy_reference).all()
+    # tied maxima are counted per step: all-equal output weights tie every step
+    flat = params._replace(out=params.out * 0.0)
+    _, tied, steps = C.replay_agreement(flat, opts[1], keys, tokens(opts[1]), V - 1, reference=C.greedy_reference)
+    assert np.array_equal(np.asarray(tied), np.asarray(steps)) and int(np.asarray(steps).min()) >= 1

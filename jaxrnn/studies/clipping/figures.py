@@ -174,7 +174,7 @@ def _fig_traces(ds: Dataset, summary: dict, tasks_: list, folder) -> str:
 
 
 def _fig_selection(ds: Dataset, summary: dict, tasks_: list, folder) -> str:
-    fig, axes = plt.subplots(len(tasks_), 2, figsize=(11, 3.6 * len(tasks_)), squeeze=False)
+    fig, axes = plt.subplots(len(tasks_), 2, figsize=(11, 4.0 * len(tasks_)), squeeze=False)
     for i, task in enumerate(tasks_):
         chosen = summary["training"][task]["chosen_tau"]
         for j, arm in enumerate(nm.ARMS):
@@ -185,9 +185,11 @@ def _fig_selection(ds: Dataset, summary: dict, tasks_: list, folder) -> str:
                 ax.plot(taus, y.mean(axis=(0, 2)), "o-", color=METHOD_COLORS[method], label=method)
                 k = int(np.argmin(np.abs(taus - chosen[arm][method])))
                 ax.plot(taus[k], y.mean(axis=(0, 2))[k], "*", ms=14, color=METHOD_COLORS[method], mec="k")
+            runs = y.shape[0] * y.shape[2]
             ax.set_xscale("log")
-            ax.set_xlabel("threshold tau")
+            ax.set_xlabel("threshold tau (value: per component; norm: of the whole gradient)")
             ax.set_ylabel("mean y = log10(loss / constant predictor's)\n(selection seeds)")
-            ax.set_title(f"{task}, {'SGD' if arm == 'sgd' else 'Adam'}: threshold selection (star: chosen)")
+            ax.set_title(f"{task}, {'SGD' if arm == 'sgd' else 'Adam'}: threshold selection\n"
+                         f"(star: chosen; mean of {runs} runs, every radius)")
             ax.legend(title="clipping")
     return save_figure(fig, folder, nm.FIG_SELECTION)

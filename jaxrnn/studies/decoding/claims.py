@@ -19,12 +19,17 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
+def _rate_text(x: float) -> str:
+    """A percentage that never shows a small positive rate as 0 %."""
+    return "0%" if x == 0 else "<0.1%" if x < 1e-3 else f"{100 * x:.1f}%" if x < 0.1 else _pct(x)
+
+
 def _count(values) -> tuple[int, int]:
     v = np.asarray(values, bool)
     return int(v.sum()), int(v.size)
 
 
-def _search_condition(entry: dict, rule: str, widths: list, ref: int, cname: str) -> tuple[dict, list, dict]:
+def _search_condition(entry: dict, rule: str, small: str, big: str, r: str, cname: str) -> tuple[dict, list, dict]:
     """C9 in one condition under one beam rule: (verdicts of its two parts, effects, numbers for the text).
 
     Paired over models (each model decoded at every width):
@@ -35,18 +40,18 @@ def _search_condition(entry: dict, rule: str, widths: list, ref: int, cname: str
     Reported beside them: the search-error rates (Wilson) at the smallest and largest k, and the share of
     valid outputs at the reference k minus at the largest (> 0: the beam curse)."""
     a0 = entry[f"alpha=0/{rule}"]
-    small, big, r = str(widths[0]), str(widths[-1]), str(ref)
     e_short = stats.paired_effect(f"{cname}, {rule} rule: mode's probability missed, k={small} minus k={big}",
                                   a0[small]["shortfall"], a0[big]["shortfall"], "share of p(mode)",
-                                  nonfinite="invalid")
+                                  nonfinite="invalid", bounds=(-1.0, 1.0))
     e_len = stats.paired_effect(f"{cname}, {rule} rule: output length k={big} minus k={r}", a0[big]["length"],
                                 a0[r]["length"], "ids")
     e_valid = stats.paired_effect(f"{cname}, {rule} rule: valid outputs k={r} minus k={big} (> 0: beam curse)",
-                                  a0[r]["valid"], a0[big]["valid"], "rate difference")
+                                  a0[r]["valid"], a0[big]["valid"], "rate difference", bounds=(-1.0, 1.0))
     e_err = [stats.rate(f"{cname}, {rule} rule: search errors at k={k}", *_count(a0[k]["search_error"]))
              for k in (small, big)]
-    parts = {"search errors at small k": stats.verdict(e_short, +1),
-             "shorter (generic) output at large k": stats.verdict(e_len, -1)}
+    parts = {"search errors at small k": stats.verdict(e_short, +1)}
+    if big != r:
+        parts["shorter (generic) output at large k"] = stats.verdict(e_len, -1)
     nums = {k: {"err": float(np.mean(v["search_error"])), "valid": float(np.mean(v["valid"])),
                 "len": float(np.mean(v["length"])), "short": float(np.mean(v["shortfall"]))} for k, v in a0.items()}
     nums["curse"] = stats.verdict(e_valid, +1)
@@ -65,26 +70,41 @@ HEAD_RULE = "top_k"  # the homework's beam: the best k of the k x V extensions, 
 
 def c9(s: dict, cfg) -> dict:
     """Voted: the trained GRUs (every noise share) under the toolkits' top-k rule, which is the homework's
-    beam ("keep the best k of the k x V extensions"). Counter-conditions, each with its verdict, reported
-    beside and not voted: the suite's pool rule (k = 1 is not greedy there), and the true source decoded
-    as its own model (no model error) under both rules."""
+    beam ("keep the best k of the k x V extensions"), in two width ranges: k < V, and the whole range up
+    to the largest k when it reaches V (from k = V on every first-step id, EOS included, fits the beam,
+    so the empty output competes from the first step). Counter-conditions, each with its verdict,
+    reported beside and not voted: the suite's pool rule (k = 1 is not greedy there), and the true source
+    decoded as its own model (no model error) under both rules, over the whole range."""
     widths, ref = list(cfg.beam_widths), cfg.reference_width
+    V = cfg.vocab + 1
     small, big, r = str(widths[0]), str(widths[-1]), str(ref)
+    below = [w for w in widths if w < V]
+    ranges = {f"k up to {big}": big}
+    if widths[-1] >= V and len(below) >= 2:
+        ranges = {f"k < V = {V}": str(below[-1]), f"k up to {big} (>= V)": big}
     verdicts, counter, by_rule, effects, nums = {}, {}, {}, [], {}
     families = [("gru", c) for c in s["conditions"]] + [("source", "true source")]
     for rule in (HEAD_RULE, "pool"):
         per_rule = {}
         for fam, cname in families:
-            parts, effs, nums[(rule, cname)] = _search_condition(s["search"][fam][cname], rule, widths, ref, cname)
-            effects += effs
-            v = stats.combine(parts)
-            if fam == "gru":
-                per_rule[cname] = v
-            if fam == "gru" and rule == HEAD_RULE:
-                verdicts[f"{cname}, {rule} rule"] = v
-            else:
-                counter[f"{cname}, {rule} rule"] = v
+            for rname, top in (ranges.items() if (fam, rule) == ("gru", HEAD_RULE) else [("", big)]):
+                ref_here = r if int(r) < int(top) else top  # the generic-output contrast needs top > ref
+                label = f"{cname}, {rule} rule" + (f", {rname}" if rname else "")
+                parts, effs, n = _search_condition(s["search"][fam][cname], rule, small, top, ref_here,
+                                                   cname + (f", {rname}" if rname else ""))
+                effects += effs
+                if top == big:
+                    nums[(rule, cname)] = n
+                v = stats.combine(parts)
+                if fam == "gru":
+                    per_rule[label] = v
+                if fam == "gru" and rule == HEAD_RULE:
+                    verdicts[label] = v
+                else:
+                    counter[label] = v
         by_rule[rule] = stats.combine(per_rule)
+    collapse = {key: next((int(k) for k in map(str, widths) if n[k]["len"] < 0.5 * n[r]["len"]), None)
+                for key, n in nums.items()}
     gm = s["search"]["gru"]
     lp = [a for a in cfg.length_penalties if a > 0]
     for cname in s["conditions"]:  # model errors: the GRUs' exact modes under the true source
@@ -109,26 +129,30 @@ def c9(s: dict, cfg) -> dict:
         f"{c}, {rule} rule: {_pct(np.mean(gm[c][f'alpha={lp[0]:g}/{rule}'][big]['valid']))} valid at k={big}"
         for c in s["conditions"] for rule in (HEAD_RULE, "pool")) if lp else "no length penalty run"
     verdict = stats.combine(verdicts)
-    changes = ("holds under the pool rule too" if by_rule["pool"] == verdict else
-               f"changes to {by_rule['pool']} under the pool rule")
+    changes = (f"the pool rule gives {by_rule['pool']} too" if by_rule["pool"] == verdict else
+               f"it changes to {by_rule['pool']} under the pool rule")
     return {
         "verdict": verdict,
         "verdict_by_beam_rule": by_rule,
         "counter_conditions": counter,
         "rule": stats.RULE + (" C9, per trained-model condition under the toolkits' top-k beam rule (the "
-                              "homework's beam): the combination of (a) the share of the exact mode's probability "
-                              "the beam's output misses, 1 - p(beam)/p(mode), at the smallest k minus at the "
-                              "largest (claimed > 0) and (b) the output length at the largest k minus at the "
-                              "reference k (claimed < 0: generic, short), both paired over models (Student t); the "
-                              "other effects are reported, not voted; the pool rule and the true source decoded as "
-                              "its own model are counter-conditions, each with its verdict, reported, not voted."),
+                              "homework's beam), in each width range (k < V, and the whole range when its largest "
+                              "k reaches V): the combination of (a) the share of the exact mode's probability the "
+                              "beam's output misses, 1 - p(beam)/p(mode), at the smallest k minus at the largest k "
+                              "of the range (claimed > 0) and (b) the output length at the largest k of the range "
+                              "minus at the reference k (claimed < 0: generic, short), both paired over models "
+                              "(Student t); the other effects are reported, not voted; the pool rule and the true "
+                              "source decoded as its own model are counter-conditions, each with its verdict, "
+                              "reported, not voted."),
         "effects": [e.to_dict() for e in effects],
-        "key_number": (f"{g0}, toolkits' top-k rule: mode's probability missed k={small} {tk[small]['short']:.2f} -> "
-                       f"k={big} {tk[big]['short']:.2f} (search errors {_pct(tk[small]['err'])} -> "
-                       f"{_pct(tk[big]['err'])}), valid outputs k={r} {_pct(tk[r]['valid'])} -> k={big} "
-                       f"{_pct(tk[big]['valid'])} (length {tk[r]['len']:.1f} -> {tk[big]['len']:.1f} ids); suite's "
-                       f"pool rule: length {pl[small]['len']:.1f} ids at k={small} and {pl[big]['len']:.1f} at "
-                       f"k={big}; verdict top-k rule {by_rule[HEAD_RULE]}, pool rule {by_rule['pool']}"),
+        "key_number": (f"{g0}, toolkits' top-k rule: "
+                       + "; ".join(f"{rname}: mode's probability missed k={small} {tk[small]['short']:.2f} -> "
+                                   f"k={top} {tk[top]['short']:.2f}, length k={r} {tk[r]['len']:.1f} -> k={top} "
+                                   f"{tk[top]['len']:.1f} ids ({verdicts[f'{g0}, {HEAD_RULE} rule, {rname}']})"
+                                   for rname, top in ranges.items())
+                       + f"; suite's pool rule: length {pl[small]['len']:.1f} ids at k={small} and "
+                       f"{pl[big]['len']:.1f} at k={big}; verdict top-k rule {by_rule[HEAD_RULE]}, pool rule "
+                       f"{by_rule['pool']}"),
         "evidence": (f"{cfg.n_sources} random sources ({cfg.vocab} tokens + EOS, lengths {cfg.min_len}-"
                      f"{cfg.source_max_len} tokens; cap {cfg.max_len} ids for samples, beams and exact search); per "
                      f"source one GRU (width {cfg.gru_hidden}, {cfg.gru_steps} Adam steps, teacher forcing) per share "
@@ -137,7 +161,17 @@ def c9(s: dict, cfg) -> dict:
                      f"{n_complete}/{n_models} searches complete, at most {max_nodes:.0f} prefixes expanded), "
                      f"sources by Viterbi. Beam rules: 'top_k' = {RULE_NAMES['top_k']}, the homework's 'keep the "
                      f"best k of the k x V extensions' and the one that decides; 'pool' = {RULE_NAMES['pool']}, a "
-                     f"counter-condition. Verdict under the top-k rule: {by_rule[HEAD_RULE]}; it {changes}. Per "
+                     f"counter-condition. Under both rules k live non-EOS beams are kept at every step (a "
+                     f"finished hypothesis does not use up a live slot, as it would under the homework's literal "
+                     f"rule) and the search stops once no live beam can beat the k-th finished hypothesis (exact; "
+                     f"fairseq stops once k hypotheses have finished). Noisy training data here are truncated "
+                     f"targets, which teach the model to end early (Ott et al. 2018 studied copied sources). "
+                     f"Verdict under the top-k rule: {by_rule[HEAD_RULE]}; {changes}. The output length first "
+                     f"falls below half its k={r} value at "
+                     + ", ".join(f"{c}, {rule} rule: " + (f"k={collapse[(rule, c)]}" if collapse[(rule, c)] else "no k")
+                                 for (rule, c) in nums if rule == HEAD_RULE)
+                     + f" (V = {V} ids: from k = V on, every first-step id, EOS included, fits the beam, so the "
+                     f"empty output competes from the first step). Per "
                      f"condition: " + "; ".join(f"{k}: {v}" for k, v in verdicts.items())
                      + "; counter-conditions " + "; ".join(f"{k}: {v}" for k, v in counter.items()) + ". "
                      + ". ".join(_line(c, rule, nums[(rule, c)], small, r, big) for rule in (HEAD_RULE, "pool")
@@ -153,7 +187,7 @@ def c9(s: dict, cfg) -> dict:
                      + f". With length penalty {lp[0] if lp else 0:g}: {penalised}."),
         "conditions": {"beam_rules": list(RULE_NAMES), "deciding_beam_rule": HEAD_RULE,
                        "length_penalties": list(cfg.length_penalties), "noise_shares": list(cfg.noise_shares),
-                       "beam_widths": widths, "reference_width": ref,
+                       "beam_widths": widths, "reference_width": ref, "width_ranges": list(ranges),
                        "voted": "trained GRUs under the toolkits' top-k rule",
                        "counter": "the pool rule; the true source as its own model (both rules)"},
         "figure": "decoding/search.png",
@@ -185,10 +219,15 @@ def c10(s: dict) -> dict:
                        f"{eq['topV_equals_pure']}/{n} sequences of the trained GRUs; on a 2-way tie top-1 agrees "
                        f"with greedy with probability {p:g}"),
         "evidence": ("Top-k keeps every token tied with the k-th largest logit (as toolkits that mask "
-                     "logits < the k-th value do), and greedy decoding takes the first maximum. So k = 1 is greedy "
-                     "decoding whenever the maximum is unique (every step of the trained models' "
-                     f"{n} sequences here) and samples uniformly among m tied maxima otherwise (probability 1/m "
-                     "of greedy's id); k = V (every id, EOS included) masks nothing and is pure sampling. "
+                     "logits < the k-th value do, e.g. Hugging Face's top-k warper; an implementation that keeps "
+                     "exactly k ids by index, as fairseq's sampling does, makes top-1 equal greedy on ties too), "
+                     "and greedy decoding takes the first maximum. So k = 1 is greedy decoding whenever the maximum "
+                     f"is unique ({eq.get('top1_steps_with_tied_maximum', '?')} of the "
+                     f"{eq.get('top1_steps', '?')} steps of the trained models' {n} top-1 sequences had a tied "
+                     "maximum) and samples uniformly among m tied maxima otherwise (probability 1/m of greedy's "
+                     "id, computed exactly on the logits [1, 1, 0, -1]: the tied condition is this convention's "
+                     "exact counterexample, not a sample); k = V (every id, EOS included) masks nothing and is "
+                     "pure sampling. "
                      + (f"Run end to end as separately batched programs, top-1 matched greedy on "
                         f"{sep['top1_equals_greedy']}/{n} and top-V matched pure sampling on {sep['topV_equals_pure']}"
                         f"/{n} sequences: with the same keys and, step by step, the same draws, a difference "
@@ -218,14 +257,15 @@ def c11(s: dict, cfg) -> dict:
             effects.append(e_div)
             for fail, label in (("impossible", "impossible samples"), ("failure", "all failures (impossible, "
                                                                         "non-terminating, degenerate loops)")):
-                e = stats.paired_effect(f"{cname}: {label}, top-{V} minus top-{k}", big[fail], sm[fail], "rate")
+                e = stats.paired_effect(f"{cname}: {label}, top-{V} minus top-{k}", big[fail], sm[fail], "rate",
+                                        bounds=(-1.0, 1.0))
                 effects.append(e)
                 verdicts[f"{cname}, {fail}, k={k} vs {V}"] = stats.combine(
                     {"more nonsense": stats.verdict(e, +1), "more diversity": stats.verdict(e_div, +1)})
         for k in [1, cfg.moderate_k, V]:
             r = rows[f"top_k={k}"]
             for name in ("precision", "recall"):
-                effects.append(stats.mean_effect(f"{cname}: {name} of top-{k}", r[name], "rate"))
+                effects.append(stats.mean_effect(f"{cname}: {name} of top-{k}", r[name], "rate", bounds=(0.0, 1.0)))
         text.append(f"{cname}: " + "; ".join(
             f"k={k}: impossible {_pct(np.mean(rows[f'top_k={k}']['impossible']))}, non-terminating "
             f"{_pct(np.mean(rows[f'top_k={k}']['nonterminating']))}, loops "
@@ -256,14 +296,18 @@ def c11(s: dict, cfg) -> dict:
                      f"under the true sources: impossible = a complete sample of probability 0 (a forbidden token "
                      f"or a length outside {cfg.min_len}-{cfg.source_max_len}); non-terminating = no EOS within "
                      f"{cfg.max_len} ids; degenerate = the last {cfg.loop_window} tokens repeat a block of at most "
-                     f"{cfg.loop_period} (the sources' own samples: {_pct(np.mean(ref['loop_rate']))}); precision = "
+                     f"{cfg.loop_period} (the sources' own samples: {_rate_text(np.mean(ref['loop_rate']))}); precision = "
                      f"share of samples inside the true support; recall = share of {cfg.n_true} held-out source "
                      f"samples inside the sampler's support (exact per sequence); entropy = mean -log q of the "
                      f"samples under the sampling distribution (the sources: {np.mean(ref['entropy_nats']):.1f} "
                      f"nats). Counting only impossible samples the claim is {imp_only}; counting every failure it "
                      f"is {all_f}; at k = 1 (greedy) {_pct(np.mean(r0['top_k=1']['degenerate']))} of the models' outputs "
-                     f"loop and {_pct(np.mean(r0['top_k=1']['nonterminating']))} run to the cap ({c0}; Holtzman et "
-                     f"al. 2020's degeneration). Per condition: "
+                     f"loop and {_pct(np.mean(r0['top_k=1']['nonterminating']))} run to the cap ({c0}): possible but "
+                     f"repetitive text, Holtzman et al. 2020's degeneration, rather than nonsense. So the failure "
+                     f"rate is U-shaped in k ({c0}, all failures for k = "
+                     + ", ".join(f"{k}: {_pct(np.mean(r0[f'top_k={k}']['failure']))}" for k in cfg.top_ks)
+                     + "): fewer failures for smaller k holds only down to a moderate k; below it the repetitive "
+                     "failures take over. Per condition: "
                      + "; ".join(f"{k}: {v}" for k, v in verdicts.items()) + ". " + ". ".join(text) + "."),
         "conditions": {"noise_shares": list(cfg.noise_shares), "small_k": smalls, "failure_definitions":
                        ["impossible only", "impossible + non-terminating + degenerate"]},

@@ -200,8 +200,9 @@ def pure_reference(key, logits):
 
 @functools.partial(jax.jit, static_argnames=("reference",))
 def replay_agreement(params, opts, keys, tokens, eos_id, *, reference):
-    """(models, n): whether, at every step of each sample's own trajectory, the sampler with options
-    ``opts`` draws the same token as ``reference(key, logits)`` from the same logits with the same key.
+    """(same, tied, steps), each (models, n): whether, at every step of each sample's own trajectory, the
+    sampler with options ``opts`` draws the same token as ``reference(key, logits)`` from the same logits
+    with the same key; how many of its steps had a tied maximum logit; how many steps it took.
 
     The per-step keys are split as ``decoding._decode`` splits them. Both draws see one array of logits
     in one program, so the check is the identity itself, free of the last-bit differences two separately
@@ -212,9 +213,11 @@ def replay_agreement(params, opts, keys, tokens, eos_id, *, reference):
             key, sub = jax.random.split(key)
             logits = lm.lm_logits(p, state)
             same = (dec._sampled_token(sub, logits, opts)[0] == reference(sub, logits)) | done
-            return (lm.lm_transition(p, state, tok), done | (tok == eos_id), key), same
+            tied = ~done & (jnp.sum(logits == jnp.max(logits)) > 1)
+            return (lm.lm_transition(p, state, tok), done | (tok == eos_id), key), (same, tied, ~done)
 
-        return jnp.all(lax.scan(step, (lm.lm_state0(p), jnp.bool_(False), key), toks)[1])
+        same, tied, live = lax.scan(step, (lm.lm_state0(p), jnp.bool_(False), key), toks)[1]
+        return jnp.all(same), jnp.sum(tied), jnp.sum(live)
 
     return jax.vmap(jax.vmap(one, (None, 0, 0)), (0, 0, 0))(params, keys, tokens)
 
@@ -334,6 +337,7 @@ def study(cfg, *, key):
     ds.add_axis(N.ALPHA, np.asarray(cfg.length_penalties))
     ds.add_axis(N.RULE, np.asarray(RULES))
     ds.add_axis(N.WIDTH, widths)
+    ds.add(N.BEAM_VOCAB, (), np.int64(V))
     beams = {
         "gru": beam_grid(params, eos, A, R, W, logits_fn=lm.lm_logits, transition_fn=lm.lm_transition,
                          state0_fn=lm.lm_state0, num_beams=int(widths.max()), max_len=L),
@@ -431,8 +435,9 @@ def study(cfg, *, key):
     top1 = [i for i, (f, v) in enumerate(rows_s) if f == "top_k" and v == 1][0]
     topv = [i for i, (f, v) in enumerate(rows_s) if f == "top_k" and v == V][0]
     row = lambda i: jax.tree.map(lambda a: a[i], opts)  # noqa: E731
-    agree_greedy = np.asarray(replay_agreement(params, row(top1), keys, tok[top1], eos, reference=greedy_reference))
-    agree_pure = np.asarray(replay_agreement(params, row(topv), keys, tok[topv], eos, reference=pure_reference))
+    agree_greedy, tied_steps, steps = (np.asarray(a) for a in replay_agreement(
+        params, row(top1), keys, tok[top1], eos, reference=greedy_reference))
+    agree_pure = np.asarray(replay_agreement(params, row(topv), keys, tok[topv], eos, reference=pure_reference)[0])
     end_to_end = {"top1_equals_greedy": int(np.all(tok[top1] == np.asarray(greedy.tokens)[:, None], -1).sum()),
                   "topV_equals_pure": int(np.all(tok[topv] == np.asarray(pure.tokens), -1).sum())}
     tied = np.asarray([1.0, 1.0, 0.0, -1.0], np.float32)  # a 2-way tie: P(top-1 picks greedy's id) exactly
@@ -442,6 +447,8 @@ def study(cfg, *, key):
     summary = _summary(cfg, share, src_of, losses, search, exact, rates, entropy, length, rows_s, src_entropy,
                        src_len, src_loops, agree_greedy, agree_pure, p_tie)
     summary["equivalence"]["end_to_end_separate_programs"] = end_to_end
+    summary["equivalence"]["top1_steps"] = int(steps.sum())
+    summary["equivalence"]["top1_steps_with_tied_maximum"] = int(tied_steps.sum())
     summary["claims"] = claims(summary, cfg)
     return ds, summary
 

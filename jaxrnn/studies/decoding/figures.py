@@ -57,9 +57,19 @@ def _fig_search(ds: Dataset, folder) -> str:
         ax.set_xlabel("beam width k")
         ax.set_ylabel(ylabel)
         ax.set_title(title)
+    vocab = int(ds[N.BEAM_VOCAB]) if N.BEAM_VOCAB in ds.arrays else None
+    if vocab is not None and vocab <= k.max():  # from k = V on, every first-step token (EOS too) fits the beam
+        for ax, _, _ in panels:
+            ax.axvline(vocab, color="0.3", lw=1, ls="-.")
+        ax_len.annotate(f"k = V = {vocab}", (vocab, 0.45), xycoords=("data", "axes fraction"), xytext=(-4, 0),
+                        textcoords="offset points", fontsize=9, color="0.3", ha="right")
     handles, labels = ax_short.get_legend_handles_labels()
+    handles += [plt.Line2D([], [], color="0.4", marker="s", ls="", alpha=0.45)]
+    labels += ["(c) only: length penalty alpha = 1"]
     fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=9,
                title="solid: toolkits' top-k rule (decides C9); dashed: the suite's pool rule")
+    fig.suptitle("Beam search against exact search: GRUs trained on the sources (clean, noisy) and the true "
+                 "sources themselves")
     return save_figure(fig, folder, N.FIG_SEARCH)
 
 
@@ -105,15 +115,16 @@ def _fig_sampling(ds: Dataset, folder) -> str:
     axes[0].minorticks_off()
     axes[0].set_xlabel("top-k")
     axes[0].set_ylabel("share of samples")
-    axes[0].set_title("failures under the true source (top-k)")
+    axes[0].set_title("failures under the true source (top-k)\nsolid: noise 0; dashed: noise 0.05")
     axes[1].set_xscale("symlog", linthresh=1e-3)
     axes[1].set_xlim(-1e-4, 1.6)
     axes[1].set_xlabel("recall: true mass inside the sampler's support\n(linear below 0.001, log above)")
     axes[1].set_ylabel("precision: sampler mass on the true support")
     axes[1].set_title("precision and recall (labels: top-k of noise 0)")
     axes[2].set_xlabel("entropy of the sampling distribution (nats)")
-    axes[2].set_ylabel("all failures")
+    axes[2].set_ylabel("all failures (share of samples)")
     axes[2].set_title("failures vs diversity")
     for ax in axes:
         ax.legend(fontsize=6)
+    fig.suptitle("Sampling from the trained GRUs, judged under the true sources (means over models)")
     return save_figure(fig, folder, N.FIG_SAMPLING)

@@ -28,6 +28,7 @@ SHORTFALL = "mode_shortfall"
 EXACT_SCORE = "exact_score"  # (model|source) the exact mode's log-probability (alpha = 0)
 EXACT_LENGTH = "exact_length"
 EXACT_VALID = "exact_valid"
+BEAM_VOCAB = "vocab_with_eos"  # scalar: V, the ids a first beam step can choose from (EOS included)
 EXACT_NODES = "exact_nodes"  # prefixes expanded by branch and bound (GRUs; Viterbi for sources)
 
 # sampling, dims (setting, model); the settings' family and value are arrays over ``setting``
