@@ -239,7 +239,8 @@ def c10(s: dict) -> dict:
         "conditions": {"ties": "top-k keeps ties with the k-th value; greedy takes the lowest id"},
         "figure": "decoding/sampling.png",
         "test": f"{T_PROPS}::test_top1_on_tied_maximum_samples_among_the_ties, {T_MODELS}::"
-                "test_topk_extremes_are_greedy_and_pure_sampling",
+                f"test_topk_extremes_are_greedy_and_pure_sampling, {T_STUDY}::"
+                "test_replay_agreement_is_the_identity_and_can_fail",
     }
 
 
