@@ -78,8 +78,8 @@ def decoding(batch: int = 256, max_len: int = 32, vocab: int = 5, enum_len: int 
 
     beams, samples = jax.jit(beams_of, static_argnames=("num_beams",)), jax.jit(samples_of)
     for rule in dec.BEAM_RULES:
+        flag = jnp.bool_(rule == "top_k")
         for k in widths:
-            flag = jnp.bool_(rule == "top_k")
             first, best = best_time(lambda: jax.block_until_ready(beams(batch_src, s0, flag, num_beams=k)),  # noqa: B023
                                     repeats)
             out["tokens_per_s"][f"beam_k{k}_{rule}"] = batch * max_len / best

@@ -21,6 +21,15 @@ from benchmarks.common import machine_load
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def recorded_wall_times(results_dir: Path) -> dict:
+    """{experiment: {"wall_time_s", "device"}} as each ``<results_dir>/<experiment>/config.json`` records them."""
+    rows = {}
+    for cfg in sorted(Path(results_dir).glob("*/config.json")):
+        meta = json.loads(cfg.read_text())
+        rows[meta["experiment"]] = {"wall_time_s": meta["wall_time_s"], "device": meta["environment"]["device_kind"]}
+    return rows
+
+
 def _one_sweep(results: Path, env: dict, quick: bool, only: str | None, timeout: float) -> dict:
     argv = [sys.executable, "-m", "experiments.sweep", "--results", str(results)]
     argv += (["--quick"] if quick else []) + (["--only", only] if only else [])
@@ -31,9 +40,7 @@ def _one_sweep(results: Path, env: dict, quick: bool, only: str | None, timeout:
     out = {"wall_s": round(wall, 2), "exit_code": proc.returncode, "load_before": load}
     if proc.returncode != 0:
         out["error"] = proc.stderr.strip()[-500:]
-    out["experiments"] = {
-        meta["experiment"]: round(meta["wall_time_s"], 2)
-        for meta in (json.loads(p.read_text()) for p in sorted(results.glob("*/config.json")))}
+    out["experiments"] = {name: round(row["wall_time_s"], 2) for name, row in recorded_wall_times(results).items()}
     return out
 
 

@@ -14,7 +14,6 @@ the 600 s budget, beside the wall times recorded in ``results/<experiment>/confi
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -34,10 +33,7 @@ SWEEP_BUDGET_S = 600.0  # a full default `make sweep` on the 2-core CPU
 
 def wall_times(results_dir: Path) -> dict:
     """Each experiment's wall time recorded in results/ (its config.json), and the total against the budget."""
-    rows = {}
-    for cfg in sorted(results_dir.glob("*/config.json")):
-        meta = json.loads(cfg.read_text())
-        rows[meta["experiment"]] = {"wall_time_s": meta["wall_time_s"], "device": meta["environment"]["device_kind"]}
+    rows = sweep_timing.recorded_wall_times(results_dir)
     total = sum(r["wall_time_s"] for r in rows.values())
     return {"experiments": rows, "total_s": round(total, 2), "budget_s": SWEEP_BUDGET_S,
             "within_budget": total <= SWEEP_BUDGET_S}

@@ -177,8 +177,9 @@ def sample_grid(params, opts, keys, eos_id, *, max_len):
     grid = jax.vmap(jax.vmap(jax.vmap(one, (None, None, 0)), (None, 0, 0)), (0, None, None))(opts, params, keys)
 
     def plain(p, k):
-        # pure sampling from the max-shifted logits, as every sampler draws (raw logits give the same
-        # distribution, but a rare Gumbel-max near-tie can round the other way: not the claim's subject)
+        # pure sampling from the max-shifted logits, the values every sampler draws from; this program
+        # batches the model differently from the sampler grid, so its logits (and a rare Gumbel-max
+        # near-tie) can still differ in the last bits: the verdict reads replay_agreement instead
         return dec._decode(lambda kq, lg: jax.random.categorical(kq, dec.shifted_logits(lg)), lm.lm_logits,
                            lm.lm_transition, p, lm.lm_state0(p), k, max_len, eos_id)
 

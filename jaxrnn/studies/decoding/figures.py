@@ -57,8 +57,8 @@ def _fig_search(ds: Dataset, folder) -> str:
         ax.set_xlabel("beam width k")
         ax.set_ylabel(ylabel)
         ax.set_title(title)
-    vocab = int(ds[N.BEAM_VOCAB]) if N.BEAM_VOCAB in ds.arrays else None
-    if vocab is not None and vocab <= k.max():  # from k = V on, every first-step token (EOS too) fits the beam
+    vocab = int(ds[N.BEAM_VOCAB])
+    if vocab <= k.max():  # from k = V on, every first-step token (EOS too) fits the beam
         for ax, _, _ in panels:
             ax.axvline(vocab, color="0.3", lw=1, ls="-.")
         ax_len.annotate(f"k = V = {vocab}", (vocab, 0.45), xycoords=("data", "axes fraction"), xytext=(-4, 0),
