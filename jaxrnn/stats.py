@@ -35,15 +35,29 @@ __all__ = [
     "bootstrap_effect",
     "combine",
     "describe",
+    "NOT_TESTED",
+    "PLATEAU_RULE",
+    "at_bound",
+    "beats_trivial",
     "mean_effect",
     "paired_effect",
+    "plateaued",
+    "powered_verdict",
     "rate",
     "rate_difference",
     "verdict",
     "wilson",
 ]
 
-VERDICTS = ("confirmed", "refuted", "nuanced", "inconclusive", "invalid")
+NOT_TESTED = "not tested"
+VERDICTS = ("confirmed", "refuted", "nuanced", "inconclusive", NOT_TESTED, "invalid")
+
+#: The plateau criterion of :func:`plateaued`, in words for the report.
+PLATEAU_RULE = (
+    "a model is at a plateau when the mean of its curve over the last quarter of training "
+    "differs from the mean over the third quarter by at most 5 % of the whole change since "
+    "the first point"
+)
 
 RULE = (
     "Verdict rule (jaxrnn.stats): each claim is measured as one or more effects, each an "
@@ -57,7 +71,11 @@ RULE = (
     "condition is invalid; otherwise the common verdict if all conditions agree; nuanced if "
     "at least one condition is confirmed and another refuted (or any is already nuanced); "
     "otherwise, when confirmed or refuted conditions are mixed only with inconclusive ones, "
-    "inconclusive."
+    "inconclusive. A condition is 'not tested' (reported, never voted) when the experiment "
+    "could not have shown the effect: no compared method beats the trivial predictor, the "
+    "deciding measure sits at its bound in every setting compared, or the compared models "
+    "are not at a plateau (" + PLATEAU_RULE + "); a claim whose conditions are all not "
+    "tested is not tested."
 )
 
 
@@ -350,14 +368,63 @@ def verdict(effect: Effect, claimed_sign: int = +1) -> str:
     return "inconclusive"
 
 
+def beats_trivial(effect: Effect, better_sign: int = +1) -> bool:
+    """True when the whole interval of ``effect`` (a method's measure minus the
+    trivial predictor's, signed so that ``better_sign`` is better) lies strictly
+    on the better side of zero: the method demonstrably learned something.
+    NaN bounds give False."""
+    return verdict(effect, better_sign) == "confirmed"
+
+
+def at_bound(values, bound: float, atol: float = 0.0) -> bool:
+    """True when every value of the deciding measure equals ``bound`` within
+    ``atol`` (e.g. a rate stuck at 0 or 1, a probability missed stuck at 1): the
+    measure cannot move between the conditions compared. NaN gives False."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if v.size == 0:
+        raise ValueError("at_bound needs at least one value")
+    return bool(np.all(np.abs(v - float(bound)) <= float(atol)))
+
+
+def plateaued(curve, rel_tol: float = 0.05) -> bool:
+    """The plateau criterion (:data:`PLATEAU_RULE`) on one curve sampled at
+    equally spaced updates, shape ``(K,)`` with ``K >= 4``:
+
+    ``|mean(q4) - mean(q3)| <= rel_tol * |mean(q4) - curve[0]|``, where ``q3``
+    and ``q4`` are the third and last quarters of the samples. A curve that has
+    not moved at all (``mean(q4) == curve[0]``) is at a plateau only if q3 equals
+    q4 too. NaN gives False."""
+    c = np.asarray(curve, dtype=np.float64).ravel()
+    if c.size < 4:
+        raise ValueError(f"a plateau needs at least 4 points of the curve, got {c.size}")
+    if not np.all(np.isfinite(c)):
+        return False
+    k = c.size // 4
+    q3, q4 = c[c.size - 2 * k : c.size - k], c[c.size - k :]
+    drift = abs(q4.mean() - q3.mean())
+    return bool(drift <= rel_tol * abs(q4.mean() - c[0]))
+
+
+def powered_verdict(effect: Effect, claimed_sign: int = +1, no_power: str | None = None) -> str:
+    """:func:`verdict`, except ``"not tested"`` when ``no_power`` (the reason in
+    words) says the experiment could not have shown the effect. A NaN effect
+    stays ``"invalid"`` whatever the power: a broken number is never hidden."""
+    v = verdict(effect, claimed_sign)
+    if v == "invalid" or not no_power:
+        return v
+    return NOT_TESTED
+
+
 def combine(verdicts_by_condition: Mapping[str, str]) -> str:
     """Merge per-condition verdicts into one, in this order:
 
     1. ``"invalid"`` if any condition is invalid;
-    2. the common verdict if all conditions have the same one;
-    3. ``"nuanced"`` if any condition is nuanced, or at least one is confirmed
+    2. ``"not tested"`` conditions are set aside (reported, not voted); if every
+       condition is not tested, ``"not tested"``;
+    3. the common verdict if all remaining conditions have the same one;
+    4. ``"nuanced"`` if any condition is nuanced, or at least one is confirmed
        and at least one refuted (inconclusive ones may also be present);
-    4. ``"inconclusive"`` otherwise, i.e. confirmed-or-refuted (one kind only)
+    5. ``"inconclusive"`` otherwise, i.e. confirmed-or-refuted (one kind only)
        mixed with inconclusive.
 
     Raises ``ValueError`` on an empty mapping or an unknown verdict string.
@@ -373,6 +440,9 @@ def combine(verdicts_by_condition: Mapping[str, str]) -> str:
         vs.add(v)
     if "invalid" in vs:
         return "invalid"
+    vs.discard(NOT_TESTED)
+    if not vs:
+        return NOT_TESTED
     if len(vs) == 1:
         return vs.pop()
     if "nuanced" in vs or {"confirmed", "refuted"} <= vs:

@@ -265,3 +265,42 @@ def test_bounds_clip_a_t_interval_to_the_quantitys_range():
     d = stats.paired_effect("d", np.ones(12), 1.0 - rates, "rate difference", bounds=(-1.0, 1.0))
     assert d.ci95[1] == 1.0 and d.ci95[0] == free.ci95[0]
     assert stats.mean_effect("one", [0.5], "rate", bounds=(0.0, 1.0)).ci95 == (0.0, 1.0)
+
+
+# ----------------------------------------------------------------------------- power: "not tested"
+
+
+def test_not_tested_is_set_aside_by_combine_and_alone_is_not_tested():
+    assert stats.combine({"a": "confirmed", "b": stats.NOT_TESTED}) == "confirmed"
+    assert stats.combine({"a": "refuted", "b": stats.NOT_TESTED, "c": "confirmed"}) == "nuanced"
+    assert stats.combine({"a": stats.NOT_TESTED, "b": stats.NOT_TESTED}) == stats.NOT_TESTED
+    # invalid is never hidden behind a lack of power
+    assert stats.combine({"a": stats.NOT_TESTED, "b": "invalid"}) == "invalid"
+
+
+def test_powered_verdict_needs_power_but_never_hides_nan():
+    e = stats.Effect("d", 1.0, (0.5, 1.5), 8, "u")
+    assert stats.powered_verdict(e, +1) == "confirmed"
+    assert stats.powered_verdict(e, -1) == "refuted"
+    assert stats.powered_verdict(e, +1, no_power="nothing learns") == stats.NOT_TESTED
+    nan = stats.Effect("d", float("nan"), (0.5, 1.5), 8, "u")
+    assert stats.powered_verdict(nan, +1, no_power="nothing learns") == "invalid"
+
+
+def test_beats_trivial_at_bound_and_plateau_on_known_data():
+    assert stats.beats_trivial(stats.Effect("gain", 0.2, (0.1, 0.3), 8, "u"))
+    assert not stats.beats_trivial(stats.Effect("gain", 0.2, (-0.1, 0.3), 8, "u"))
+    # signed: a loss ratio below the trivial predictor's is better
+    assert stats.beats_trivial(stats.Effect("ratio-1", -0.2, (-0.3, -0.1), 8, "u"), -1)
+    assert not stats.beats_trivial(stats.Effect("ratio-1", -0.2, (-0.3, -0.1), 8, "u"), +1)
+    assert stats.at_bound([1.0, 1.0, 0.9999], 1.0, atol=1e-3)
+    assert not stats.at_bound([1.0, 0.99], 1.0, atol=1e-3)
+    assert not stats.at_bound([float("nan")], 1.0)
+    # a saturating curve is at a plateau; a straight line still falling is not
+    t = np.arange(40.0)
+    assert stats.plateaued(np.exp(-t / 3.0))
+    assert not stats.plateaued(1.0 - t / 40.0)
+    assert not stats.plateaued(np.r_[np.exp(-t / 3.0), np.nan])
+    # flat from the start: drift 0 <= 0, a plateau; flat then jumping at the end: not
+    assert stats.plateaued(np.ones(8))
+    assert not stats.plateaued(np.r_[np.ones(6), 0.0, 0.0])
