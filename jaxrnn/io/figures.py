@@ -15,6 +15,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+#: Okabe-Ito: distinguishable under the common colour-vision deficiencies (the suite's one palette).
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
+#: Every series also gets a marker and a dash pattern, so no figure depends on colour alone.
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+DASHES = ("-", "--", "-.", ":", "-", "--", "-.", ":")
+#: At most this many series share one panel; more go into small multiples.
+MAX_SERIES = 4
+
 STYLE = {
     "figure.constrained_layout.use": True,
     "figure.dpi": 110,
@@ -22,14 +30,18 @@ STYLE = {
     "font.size": 10,
     "axes.titlesize": 10.5,
     "axes.labelsize": 10,
-    "legend.fontsize": 8.5,
+    "legend.fontsize": 10,
     "legend.framealpha": 0.85,
-    "xtick.labelsize": 9,
-    "ytick.labelsize": 9,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
     "axes.grid": False,
     "image.cmap": "viridis",
 }
 plt.rcParams.update(STYLE)
+plt.rcParams["axes.prop_cycle"] = (
+    matplotlib.cycler(color=list(OKABE_ITO)) + matplotlib.cycler(marker=list(MARKERS))
+    + matplotlib.cycler(linestyle=list(DASHES))
+)
 
 LOG10_RANGE = 30.0  # colour scale of log10 |gradient| heatmaps: +-30 decades, beyond is clipped (and marked)
 
