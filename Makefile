@@ -25,10 +25,14 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m experiments.bench
 
-# On a GPU machine (after `pip install -e '.[cuda12]'`): device tests, quick sweep, bench, paper presets;
-# writes results/bench/gpu_check_gpu.json and *_gpu.json. Without a GPU, or with DRY=1, a checked dry run.
+# On a GPU machine (after `pip install -e '.[cuda12]'`), within BUDGET seconds, most valuable first: the full
+# sweep (results/gpu/), the paper presets (results/gpu/paper/<study>/), the gradient, decoding and training
+# benchmarks (results/bench/*_gpu.json), the device tests; results/bench/gpu_check_gpu.json after every step.
+# DRY=1, or no GPU: print the plan, write nothing. COPY_TO=DIR: also copy the files there after every step.
+BUDGET  ?= 720
+COPY_TO ?=
 gpu-check: $(STAMP)
-	$(PY) -m experiments.gpu_check $(if $(DRY),--dry-run)
+	$(PY) -m experiments.gpu_check --budget $(BUDGET) $(if $(DRY),--dry-run) $(if $(COPY_TO),--copy-to $(COPY_TO))
 
 report: $(STAMP)
 	$(PY) -m jaxrnn.io.report results

@@ -1,6 +1,7 @@
 """`make bench`: speed of the suite's sweeps, compilations per experiment, wall times against the budget.
 
     python -m experiments.bench [--outdir results/bench] [--quick] [--compiles auto|all|none] [--rounds N]
+                                [--only gradient,jacobians,decoding,training]
 
 Writes ``gradient_decay.json`` (the closed form against the forward simulation and the baselines a
 user would write, with their agreement), ``jacobian_products.json``, ``decoding.json``,
@@ -8,7 +9,8 @@ user would write, with their agreement), ``jacobian_products.json``, ``decoding.
 process: programs lowered, XLA compilations and their seconds) and ``wall_times.json``: the whole
 default sweep run twice into a temporary folder, cold (empty compilation cache) and warm, against
 the 600 s budget, beside the wall times recorded in ``results/<experiment>/config.json``;
-``*_<platform>.json`` off the CPU (e.g. ``*_gpu.json``).
+``*_<platform>.json`` off the CPU (e.g. ``*_gpu.json``). ``--only`` runs and writes just the named
+benchmarks, each file as soon as its benchmark ends (`make gpu-check` runs them one per step).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from jaxrnn.io.runtime import configure_runtime
 from jaxrnn.io.results import environment, write_json
 
 SWEEP_BUDGET_S = 600.0  # a full default `make sweep` on the 2-core CPU
+BENCHMARKS = ("gradient", "jacobians", "decoding", "training")  # --only picks among these
 
 
 def wall_times(results_dir: Path) -> dict:
@@ -65,47 +68,71 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds of the gradient benchmark")
     parser.add_argument("--sweep", choices=("auto", "all", "none"), default="auto",
                         help="time the whole default sweep cold and warm in a temporary folder (auto: unless --quick)")
+    parser.add_argument("--only", default=None,
+                        help=f"comma list out of {', '.join(BENCHMARKS)}: run and write only these benchmarks "
+                             "(no wall times, no compilation counts; `make gpu-check` runs them one by one)")
     args = parser.parse_args(argv)
+    selected = BENCHMARKS if args.only is None else tuple(b.strip() for b in args.only.split(",") if b.strip())
+    if not selected or set(selected) - set(BENCHMARKS):
+        parser.error(f"--only: choose from {', '.join(BENCHMARKS)}")
     configure_runtime()
     args.outdir.mkdir(parents=True, exist_ok=True)
-    size = dict(n_w=16, n_b=16, t_max=64, chunk_size=128, rounds=1) if args.quick else {}
-    if args.rounds is not None:
-        size["rounds"] = args.rounds
-    report = gradient_bench.gradient_decay(key=jax.random.key(0), **size)
-    report["environment"] = environment()
-    jac_size = dict(n_hidden=4, n_configs=8, t_max=20, chunk_size=8, repeats=1) if args.quick else {}
-    jac = jacobians_bench.jacobian_products(key=jax.random.key(0), **jac_size)
-    jac["environment"] = report["environment"]
-    dec_size = dict(batch=8, max_len=8, enum_len=4, repeats=1) if args.quick else {}
-    decode = decoding_bench.decoding(key=jax.random.key(0), **dec_size)
-    decode["environment"] = report["environment"]
-    train_size = dict(n_models=4, n_hidden=4, batch=4, length=4, steps=10, repeats=1) if args.quick else {}
-    training = training_bench.training_grid(key=jax.random.key(0), **train_size)
-    training["environment"] = report["environment"]
+    env = environment()
     platform = jax.devices()[0].platform
-    name = "gradient_decay.json" if platform == "cpu" else f"gradient_decay_{platform}.json"
-    write_json(args.outdir / name, report)
-    write_json(args.outdir / name.replace("gradient_decay", "jacobian_products"), jac)
-    write_json(args.outdir / name.replace("gradient_decay", "decoding"), decode)
-    write_json(args.outdir / name.replace("gradient_decay", "training_grid"), training)
+    suffix = "" if platform == "cpu" else f"_{platform}"
+
+    def write(stem: str, data: dict) -> None:
+        data["environment"] = env
+        write_json(args.outdir / f"{stem}{suffix}.json", data)
+
+    if "gradient" in selected:
+        size = dict(n_w=16, n_b=16, t_max=64, chunk_size=128, rounds=1) if args.quick else {}
+        if args.rounds is not None:
+            size["rounds"] = args.rounds
+        report = gradient_bench.gradient_decay(key=jax.random.key(0), **size)
+        write("gradient_decay", report)
+        _print_gradient(report)
+    if "jacobians" in selected:
+        jac_size = dict(n_hidden=4, n_configs=8, t_max=20, chunk_size=8, repeats=1) if args.quick else {}
+        jac = jacobians_bench.jacobian_products(key=jax.random.key(0), **jac_size)
+        write("jacobian_products", jac)
+        print(f"Jacobian products (n = {jac['n_hidden']}, QR every step): "
+              f"{jac['config_steps_per_s']:,.0f} config-steps/s")
+    if "decoding" in selected:
+        dec_size = dict(batch=8, max_len=8, enum_len=4, repeats=1) if args.quick else {}
+        decode = decoding_bench.decoding(key=jax.random.key(0), **dec_size)
+        write("decoding", decode)
+        _print_decoding(decode)
+    if "training" in selected:
+        train_size = dict(n_models=4, n_hidden=4, batch=4, length=4, steps=10, repeats=1) if args.quick else {}
+        training = training_bench.training_grid(key=jax.random.key(0), **train_size)
+        write("training_grid", training)
+        print(f"training grid: {training['models']} models vmapped {training['vmapped_model_steps_per_s']:,.0f} vs "
+              f"one after another {training['sequential_model_steps_per_s']:,.0f} model-steps/s "
+              f"(ratio {training['throughput_ratio']:.2f}x)")
+    if args.only is not None:
+        return 0
     times = {"recorded_in_results": wall_times(args.results)}
     if args.sweep == "all" or (args.sweep == "auto" and not args.quick):
         times["sweep"] = sweep_timing.sweep_wall_times(budget_s=SWEEP_BUDGET_S)
-        times["sweep"]["environment"] = report["environment"]
+        times["sweep"]["environment"] = env
         for label in ("cold", "warm"):
             run = times["sweep"][label]
             print(f"full default sweep, {label} compilation cache: {run['wall_s']:.1f} s of {SWEEP_BUDGET_S:.0f} s "
                   f"(exit {run['exit_code']}; " + ", ".join(f"{k} {v:.1f}" for k, v in run["experiments"].items())
                   + ")")
-    write_json(args.outdir / name.replace("gradient_decay", "wall_times"), times)
+    write_json(args.outdir / f"wall_times{suffix}.json", times)
     if args.compiles == "all" or (args.compiles == "auto" and not args.quick):
         compiles = compilations(quick_configs=True)
-        compiles["environment"] = report["environment"]
-        write_json(args.outdir / name.replace("gradient_decay", "compilations"), compiles)
+        write("compilations", compiles)
         for exp, c in compiles["experiments"].items():
             print(f"compilations, {exp} (quick, cold): " + (c["error"] if "error" in c else
                   f"{c['programs_lowered']} programs lowered, {c['backend_compiles']} XLA compiles, "
                   f"{c['compile_s']:.1f} s compiling of {c['wall_s']:.1f} s"))
+    return 0
+
+
+def _print_gradient(report: dict) -> None:
     r = report["closed_form_over_forward_simulation"]
     print(f"gradient_decay sweep: {report['configs']:,} configs x {report['steps']} steps, "
           f"{len(report['lengths_read'])} lengths; closed form / forward simulation = {r['wall']['median']:.2f}x "
@@ -119,7 +146,9 @@ def main(argv=None) -> int:
                  f"of {a['points']:,}" if a else ""))
     for note in report["notes"]:
         print("  note:", note)
-    print(f"Jacobian products (n = {jac['n_hidden']}, QR every step): {jac['config_steps_per_s']:,.0f} config-steps/s")
+
+
+def _print_decoding(decode: dict) -> None:
     print("decoding tokens/s: " + ", ".join(f"{k} {v:,.0f}" for k, v in decode["tokens_per_s"].items())
           + f"; exact enumeration {decode['exact_enumeration']['sequences_per_s']:,.0f} sequences/s; compilations: "
           f"beam search {decode['compilations']['beam_search_for_2_rules_x_widths']} for "
@@ -131,10 +160,6 @@ def main(argv=None) -> int:
               f"{m}: branch and bound {ex[m]['branch_and_bound_s_per_model']:.4f} s vs enumeration "
               f"{ex[m]['enumeration_s_per_model']:.3f} s per model ({ex[m]['speedup']:.0f}x, agree: {ex[m]['all_agree']})"
               for m in ("gru", "windowed_source")))
-    print(f"training grid: {training['models']} models vmapped {training['vmapped_model_steps_per_s']:,.0f} vs one "
-          f"after another {training['sequential_model_steps_per_s']:,.0f} model-steps/s "
-          f"(ratio {training['throughput_ratio']:.2f}x)")
-    return 0
 
 
 if __name__ == "__main__":

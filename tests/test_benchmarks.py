@@ -1,4 +1,4 @@
-"""Plumbing of the benchmarks and of `make gpu-check` (speed itself is never asserted in a test)."""
+"""Plumbing of the benchmarks (speed itself is never asserted in a test; `make gpu-check`: test_gpu_check)."""
 
 import json
 import sys
@@ -8,23 +8,7 @@ import numpy as np
 from benchmarks.common import count_compilations, interleaved
 from benchmarks.sweep_timing import sweep_wall_times
 from benchmarks.gradient import agreement_report
-from experiments import gpu_check
 from jaxrnn.core.logspace import LogNum
-
-
-def test_gpu_check_dry_run_plans_every_stage_and_checks_it(tmp_path):
-    assert gpu_check.main(["--dry-run", "--outdir", str(tmp_path)]) == 0
-    report = json.loads((tmp_path / "gpu_check_dry_run.json").read_text())
-    assert report["dry_run"] and report["device"]["platform"]
-    assert {s["stage"] for s in report["steps"]} == set(gpu_check.STAGES)
-    assert all(s["problems"] == [] for s in report["steps"])
-    presets = [s for s in report["steps"] if s["stage"] == "presets"]
-    assert len(presets) == len(gpu_check.preset_studies()) >= 1
-    # the check is real: an unknown preset, a missing test folder and a missing module are each reported
-    bad = {"stage": "presets", "name": "x", "argv": [sys.executable, "-m", "experiments.gradient_decay", "--preset",
-                                                     "no_such_preset", "tests/no_such_folder"]}
-    assert len(gpu_check.check_step(bad)) == 2
-    assert gpu_check.check_step({"stage": "bench", "name": "y", "argv": ["py", "-m", "experiments.no_such_module"]})
 
 
 def test_count_compilations_counts_one_program_per_shape(tmp_path):
