@@ -185,6 +185,12 @@ def probe_device(python: str, timeout: float = 180.0) -> dict:
         return {"platform": "unknown", "error": f"{type(err).__name__}: {err}"[:300]}
 
 
+def _cache_files() -> int:
+    """Files in the persistent compilation cache (0: the sweep's time below includes every compilation)."""
+    path = Path(os.environ.get("JAXRNN_CACHE_DIR", str(Path.home() / ".cache" / "jaxrnn" / "xla")))
+    return sum(1 for p in path.rglob("*") if p.is_file()) if path.is_dir() else 0
+
+
 class _Interrupted(Exception):
     pass
 
@@ -247,6 +253,7 @@ def run_steps(steps: list[Step], budget_s: float, results_root: Path, device: di
     t0 = time.monotonic() if started is None else started
     summary_path = results_root / "bench" / f"gpu_check_{device.get('platform', 'unknown')}.json"
     summary = {"device": device, "budget_s": budget_s, "finished": False, "stopped_at": None,
+               "compilation_cache_files_at_start": _cache_files(),
                "results_root": str(results_root), "copy_command": copy_command(results_root),
                "steps": [{"name": s.name, "exit_code": None, "wall_s": None, "skipped": None, "outdir": s.outdir,
                           "status": "planned", "limit_s": None, "command": None, "tail": []} for s in steps]}
