@@ -255,8 +255,9 @@ def run_steps(steps: list[Step], budget_s: float, results_root: Path, device: di
     summary = {"device": device, "budget_s": budget_s, "finished": False, "stopped_at": None,
                "compilation_cache_files_at_start": _cache_files(),
                "results_root": str(results_root), "copy_command": copy_command(results_root),
-               "steps": [{"name": s.name, "exit_code": None, "wall_s": None, "skipped": None, "outdir": s.outdir,
-                          "status": "planned", "limit_s": None, "command": None, "tail": []} for s in steps]}
+               "steps": [{"name": s.name, "exit_code": None, "wall_s": None, "skipped": None,
+                          "outdir": s.outdir or None, "status": "planned", "limit_s": None, "command": None,
+                          "tail": []} for s in steps]}
 
     def save():
         summary["elapsed_s"] = round(time.monotonic() - t0, 1)

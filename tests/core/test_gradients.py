@@ -46,7 +46,8 @@ def measure_device_ulps(n: int = 200_000) -> float:
     a, h, x = rng.uniform(-40, 40, n), rng.uniform(-1, 1, n), rng.normal(size=n)
     w, b, u = rng.uniform(-12, 12, n), rng.uniform(-6, 6, n), np.ones(n)
     with jax.enable_x64(True):
-        ops = jax.jit(lambda a, u, x, w, h, b: (jax.nn.sigmoid(a), jnp.tanh(a), jnp.exp(-jnp.abs(a)), u * x + w * h + b))
+        ops = jax.jit(lambda a, u, x, w, h, b: (jax.nn.sigmoid(a), jnp.tanh(a), jnp.exp(-jnp.abs(a)),
+                                                u * x + w * h + b))
         sig, tanh, exp, pre = (np.asarray(v, np.float64) for v in ops(a, u, x, w, h, b))
     L = np.longdouble
     if np.finfo(L).eps < EPS64 / 64:  # extended precision: an (almost) exact reference
