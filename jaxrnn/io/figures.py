@@ -45,7 +45,6 @@ plt.rcParams["axes.prop_cycle"] = (
 
 LOG10_RANGE = 30.0  # log10 |gradient| colour scales stop at +-30 decades; beyond is clipped (and the bar says so)
 ABOVE_ONE = OKABE_ITO[3]  # vermillion: the region |gradient| > 1 laid over a one-signed (sequential) scale
-SCATTER_ABOVE_ONE = 600  # at most this many cells above 1: each also gets a marker
 EXACT_ZERO = "0.6"  # grey: an exactly zero gradient (log10 = -inf)
 
 
@@ -92,7 +91,8 @@ def log10_heatmap(ax, values, x, y, *, scale=None, vmax=LOG10_RANGE, cmap=None, 
     """log10 |grad| image over (y, x) on ``scale`` (see ``log10_scale``; fitted to ``values`` if None).
 
     -inf (an exact zero) shows grey. ``above_one``: lay the region |grad| > 1 (log10 > 0) over the image in
-    vermillion with an outline, so that even a sliver of the grid shows; returns the image.
+    vermillion with an outline, and a marker on every isolated cell, so that even a single grid point
+    shows; returns the image.
     """
     if scale is None:
         scale = log10_scale(values, floor=-vmax, ceil=vmax)
@@ -103,10 +103,13 @@ def log10_heatmap(ax, values, x, y, *, scale=None, vmax=LOG10_RANGE, cmap=None, 
         mask = np.where(np.isfinite(values), values, np.where(np.isposinf(values), 1.0, -1.0)) > 0
         ax.contourf(x, y, mask.astype(float), levels=[0.5, 1.5], colors=[ABOVE_ONE])
         ax.contour(x, y, mask.astype(float), levels=[0.5], colors=[ABOVE_ONE], linewidths=1.6)
-        if mask.sum() <= SCATTER_ABOVE_ONE:  # a few cells: a marker each, so that none is a hairline
-            yi, xi = np.nonzero(mask)
+        padded = np.pad(mask, 1)
+        neighbours = sum(np.roll(np.roll(padded, i, 0), j, 1) for i in (-1, 0, 1) for j in (-1, 0, 1)
+                         if (i, j) != (0, 0))[1:-1, 1:-1]
+        yi, xi = np.nonzero(mask & (neighbours == 0))  # isolated cells: a marker each, or they would not show
+        if len(yi):
             ax.scatter(np.asarray(x)[xi], np.asarray(y)[yi], s=22, marker="o", color=ABOVE_ONE, edgecolors="k",
-                       linewidths=0.5, zorder=3)
+                       linewidths=0.5, zorder=3, clip_on=False)
     return im
 
 
