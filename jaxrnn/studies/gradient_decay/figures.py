@@ -260,6 +260,7 @@ def _fig_agreement(ds: Dataset, folder) -> str:
     x = ds[N.LOG10_GRAD_F64_AT_CHECKS].reshape(-1)
     floor, ceil = 1e-18, 1e3
     fig, axes = plt.subplots(2, 2, figsize=(12.4, 6.8), sharey=True, sharex="col")
+    nonfinite = any((~np.isfinite(ds[N.REL_ERR[m, t]])).any() for m in ("forward", "reverse") for t in ("f32", "f64"))
     for c, tag in enumerate(("f32", "f64")):
         lo, hi = (-37.9, 38.5) if tag == "f32" else (-307.7, 308.3)
         for r, mode in enumerate(("forward", "reverse")):
@@ -280,6 +281,8 @@ def _fig_agreement(ds: Dataset, folder) -> str:
     handles = [plt.Rectangle((0, 0), 1, 1, color=OKABE_ITO[2], alpha=0.25, label="the float type's normal range"),
                plt.Line2D([], [], color="0.3", ls="--", label="1 = autodiff returned exactly 0")]
     fig.legend(handles=handles, loc="outside lower center", ncol=2)
-    fig.suptitle("Plain autodiff against the log-space closed form: accurate inside the float range, then wrongly 0;\n"
-                 f"errors clipped to [{floor:g}, {ceil:g}] (top row of points: inf or nan; bottom: exact)")
+    fig.suptitle("Plain autodiff against the log-space closed form: wrongly 0 beyond the float range (in float32 also"
+                 " at many points inside it),\n"
+                 f"close elsewhere; errors clipped to [{floor:g}, {ceil:g}] ("
+                 + ("top row of points: inf or nan; " if nonfinite else "") + "bottom row: exact)")
     return save_figure(fig, folder, N.FIG_AGREEMENT)
