@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from jaxrnn.io.figures import (ABOVE_ONE, DASHES, MARKERS, OKABE_ITO, above_one_patch, has_above_one, log10_colorbar,
+from jaxrnn.io.figures import (DASHES, MARKERS, OKABE_ITO, above_one_patch, has_above_one, log10_colorbar,
                                log10_heatmap, log10_scale, plt, save_figure)
 from jaxrnn.io.results import Dataset
 from jaxrnn.studies.gradient_decay import names as N

@@ -80,7 +80,7 @@ def _fig_automata(summary: dict, folder) -> str:
             rad = 0.3 if (b, a) in edges or dy * mx - dx * my >= 0 else -0.3
             length = np.hypot(dx, dy)
             ux, uy = dx / length, dy / length
-            turn = np.arctan(2 * rad) * (1 if rad > 0 else 1)  # the arc leaves at this angle to the chord
+            turn = np.arctan(2 * rad)  # the arc leaves at this angle to the chord
             c, s_ = np.cos(turn), np.sin(turn)
             start = (xa + r_node * (ux * c + uy * s_), ya + r_node * (-ux * s_ + uy * c))
             end = (xb - r_node * (ux * c - uy * s_), yb - r_node * (ux * s_ + uy * c))
@@ -96,7 +96,7 @@ def _fig_automata(summary: dict, folder) -> str:
             ax.text(x, y, _bits(s), ha="center", va="center", fontsize=13, zorder=4)
         if start is not None:  # the start state: an arrow from nowhere
             x, y = pos[start]
-            side = -1.0 if len(states) > 1 else -1.0
+            side = -1.0  # from the left
             ax.add_patch(FancyArrowPatch((x + side * 0.95, y), (x + side * r_node, y), arrowstyle="-|>",
                                          mutation_scale=16, lw=1.4, color="0.3"))
             ax.text(x + side * 0.97, y, "start", ha="right", va="center", fontsize=10, color="0.3")
