@@ -181,7 +181,7 @@ def _pick(n: int, most: int = 4) -> list[int]:
 
 
 def _fig_fixed_point(ds: Dataset, summary: dict, folder) -> str:
-    fig, (ax0, ax1, ax2) = plt.subplots(1, 3, figsize=(13.0, 4.6), width_ratios=(1.25, 1, 1))
+    fig, (ax0, ax1, ax2) = plt.subplots(1, 3, figsize=(12.6, 4.8), width_ratios=(1.25, 1, 1))
     t_read = ds[N.T_READ]
     j = int(np.argmin(np.abs(t_read - 50)))
     values = ds[N.LOG10_GRAD_FIXED_POINT][:, :, j].T
@@ -206,13 +206,13 @@ def _fig_fixed_point(ds: Dataset, summary: dict, folder) -> str:
         ax1.plot(t[:t_show], curves[d, :t_show], color="k" if delta == 0 else OKABE_ITO[s], ls=DASHES[s],
                  marker=MARKERS[s], markevery=(s * 3, 10), ms=5, lw=1.6, label=label)
     top = float(np.nanmax(curves[picks, :t_show]))
-    ax1.set_ylim(-40, top + 5)
+    ax1.set_ylim(-40, top + 30)  # room for the legend above the curves
     ax1.set_xlim(1, t_show)
     ax1.axhline(0, color="0.5", lw=0.6, marker="none")
     ax1.set_xlabel("T (steps)")
     ax1.set_ylabel(GRAD.replace("decades", "decades, float64"))
     ax1.set_title(rf"(b) w = {w:g}: $h_0 = 1/2 + \delta$")
-    ax1.legend(loc="lower left")
+    ax1.legend(loc="upper left")
 
     per_w = summary.get("nudge", {}).get("per_w", {})
     groups: dict = {}
@@ -230,6 +230,7 @@ def _fig_fixed_point(ds: Dataset, summary: dict, folder) -> str:
                      label="w = " + ", ".join(f"{float(k):g}" for k in keys) + ": measured" if r == 0 else None)
         ax2.plot(x, rep["escape_T_predicted"], color=OKABE_ITO[s], ls=DASHES[s], marker="none", lw=1.2)
     ax2.plot([], [], color="0.3", ls="-", marker="none", label=r"lines: $\ln(1/\delta)/\ln(|w|/4)$")
+    ax2.set_ylim(0, ax2.get_ylim()[1] * 1.4)  # room for the legend above the points
     ax2.set_xlabel(r"$\log_{10}(1/\delta)$")
     ax2.set_ylabel("T at the peak of the gradient (steps)")
     ax2.set_title("(c) escape time: measured vs predicted")
