@@ -43,7 +43,9 @@ plt.rcParams["axes.prop_cycle"] = (
     + matplotlib.cycler(linestyle=list(DASHES))
 )
 
-LOG10_RANGE = 30.0  # colour scale of log10 |gradient| heatmaps: +-30 decades, beyond is clipped (and marked)
+LOG10_RANGE = 30.0  # log10 |gradient| colour scales stop at +-30 decades; beyond is clipped (and the bar says so)
+ABOVE_ONE = OKABE_ITO[3]  # vermillion: the region |gradient| > 1 laid over a one-signed (sequential) scale
+EXACT_ZERO = "0.6"  # grey: an exactly zero gradient (log10 = -inf)
 
 
 def save_figure(fig, folder: Path, name: str) -> str:
@@ -58,11 +60,76 @@ def integer_axis(ax, which: str = "x") -> None:
     (ax.xaxis if which == "x" else ax.yaxis).set_major_locator(MaxNLocator(integer=True))
 
 
-def log10_heatmap(ax, values, x, y, *, vmax=LOG10_RANGE, cmap="RdBu_r"):
-    """log10 |grad| image over (y, x); -inf (exact zero) shows grey; contour at 10^0."""
+def log10_scale(*arrays, floor: float = -LOG10_RANGE, ceil: float = LOG10_RANGE, diverging_above: float = 1.0):
+    """A colour scale for log10 values fitted to the data of every panel that shares it.
+
+    The range is [max(data min, floor), min(data max, ceil)]. Values of both signs (more than
+    ``diverging_above`` decades above 0) get a diverging map centred on 0 (white = 1); one-signed data
+    a sequential map (viridis). Returns a dict: norm, cmap, extend (for the colour bar), diverging, and
+    has_zero (an exact zero, -inf, is present: drawn grey).
+    """
+    from matplotlib.colors import Normalize, TwoSlopeNorm
+
+    vals = np.concatenate([np.asarray(a, dtype=float).ravel() for a in arrays])
+    finite = vals[np.isfinite(vals)]
+    dmin, dmax = (float(finite.min()), float(finite.max())) if finite.size else (floor, ceil)
+    lo, hi = max(dmin, floor), min(dmax, ceil)
+    if hi - lo < 1e-6:
+        lo, hi = hi - 1.0, hi + (1.0 if hi < ceil else 0.0)
+    diverging = lo < 0 and hi > diverging_above
+    if diverging:
+        norm, cmap = TwoSlopeNorm(vmin=lo, vcenter=0.0, vmax=hi), plt.get_cmap("RdBu_r")
+    else:
+        norm, cmap = Normalize(vmin=lo, vmax=hi), plt.get_cmap("viridis")
+    low, high = dmin < lo - 1e-9, dmax > hi + 1e-9
+    extend = "both" if low and high else "min" if low else "max" if high else "neither"
+    return {"norm": norm, "cmap": cmap.with_extremes(bad=EXACT_ZERO), "extend": extend, "diverging": diverging,
+            "has_zero": bool(np.isneginf(vals).any())}
+
+
+def log10_heatmap(ax, values, x, y, *, scale=None, vmax=LOG10_RANGE, cmap=None, above_one: bool = False):
+    """log10 |grad| image over (y, x) on ``scale`` (see ``log10_scale``; fitted to ``values`` if None).
+
+    -inf (an exact zero) shows grey. ``above_one``: lay the region |grad| > 1 (log10 > 0) over the image in
+    vermillion with an outline, and a marker on every isolated cell, so that even a single grid point
+    shows; returns the image.
+    """
+    if scale is None:
+        scale = log10_scale(values, floor=-vmax, ceil=vmax)
+    cm = scale["cmap"] if cmap is None else plt.get_cmap(cmap).with_extremes(bad=EXACT_ZERO)
     img = np.ma.masked_invalid(np.where(np.isneginf(values), np.nan, values))
-    cm = plt.get_cmap(cmap).with_extremes(bad="0.6")
-    im = ax.pcolormesh(x, y, img, cmap=cm, vmin=-vmax, vmax=vmax, shading="nearest", rasterized=True)
-    if np.nanmax(np.where(np.isfinite(values), values, np.nan)) > 0 > np.nanmin(values):
-        ax.contour(x, y, np.nan_to_num(values, neginf=-1e9), levels=[0.0], colors="k", linewidths=0.7)
+    im = ax.pcolormesh(x, y, img, cmap=cm, norm=scale["norm"], shading="nearest", rasterized=True)
+    if above_one and has_above_one(values):
+        mask = np.where(np.isfinite(values), values, np.where(np.isposinf(values), 1.0, -1.0)) > 0
+        ax.contourf(x, y, mask.astype(float), levels=[0.5, 1.5], colors=[ABOVE_ONE])
+        ax.contour(x, y, mask.astype(float), levels=[0.5], colors=[ABOVE_ONE], linewidths=1.6)
+        padded = np.pad(mask, 1)
+        neighbours = sum(np.roll(np.roll(padded, i, 0), j, 1) for i in (-1, 0, 1) for j in (-1, 0, 1)
+                         if (i, j) != (0, 0))[1:-1, 1:-1]
+        yi, xi = np.nonzero(mask & (neighbours == 0))  # isolated cells: a marker each, or they would not show
+        if len(yi):
+            ax.scatter(np.asarray(x)[xi], np.asarray(y)[yi], s=22, marker="o", color=ABOVE_ONE, edgecolors="k",
+                       linewidths=0.5, zorder=3, clip_on=False)
     return im
+
+
+def has_above_one(values) -> bool:
+    """Whether any log10 value is above 0 (|grad| > 1)."""
+    v = np.asarray(values, dtype=float)
+    return bool((v[~np.isnan(v)] > 0).any())
+
+
+def above_one_patch(label: str = r"$|dh_T/dh_0| > 1$"):
+    """Legend handle of the ``above_one`` overlay."""
+    from matplotlib.patches import Patch
+
+    return Patch(facecolor=ABOVE_ONE, edgecolor=ABOVE_ONE, label=label)
+
+
+def log10_colorbar(fig, im, axes, scale, label: str):
+    """The colour bar of a ``log10_scale``: says where it clips and what grey means."""
+    notes = [{"min": "clipped below", "max": "clipped above", "both": "clipped"}.get(scale["extend"], "")]
+    notes += ["grey: exactly 0"] if scale["has_zero"] else []
+    notes = [n for n in notes if n]
+    label = label + ("\n(" + "; ".join(notes) + ")" if notes else "")
+    return fig.colorbar(im, ax=axes, label=label, extend=scale["extend"])

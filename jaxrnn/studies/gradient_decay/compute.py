@@ -285,7 +285,7 @@ def study(cfg, input_names: tuple[str, ...], *, key, chunk_size: int):
     ds.add_axis(N.T, np.arange(1, t_max + 1))
     ds.add_axis(N.T_CHECK, check_lengths(t_max, cfg.n_check))
     ds.add(N.XS, ("T", "input"), xs64)
-    summary = {"curves": {}}
+    summary = {"curves": {}, "setting": {"u": float(cfg.u), "b": float(cfg.b), "h0_wb": float(cfg.h0_values[0])}}
     per_act = {}
     for act in cfg.activations:
         arrays, summary["curves"][act] = curve_study(cfg, xs_by_dtype, act, chunk_size)

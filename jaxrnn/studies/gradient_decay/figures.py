@@ -6,126 +6,238 @@ from pathlib import Path
 
 import numpy as np
 
-from jaxrnn.io.figures import log10_heatmap, plt, save_figure
+from jaxrnn.io.figures import (DASHES, MARKERS, OKABE_ITO, above_one_patch, has_above_one, log10_colorbar,
+                               log10_heatmap, log10_scale, plt, save_figure)
 from jaxrnn.io.results import Dataset
 from jaxrnn.studies.gradient_decay import names as N
+
+GRAD = r"$\log_{10}|dh_T/dh_0|$ (decades)"
+MODEL = r"$h_t = \mathrm{act}(u\,x_t + w\,h_{t-1} + b)$"
 
 
 def draw(ds: Dataset, summary: dict, folder: Path) -> list[str]:
     """Every figure of the study, from the saved data (and summary) only; returns the file names."""
-    return [f(ds, folder) for f in (_fig_w_t, _fig_decay_rate, _fig_explosion_w_b, _fig_ftle, _fig_fixed_point,
-                                    _fig_activation, _fig_agreement)]
+    setting = summary.get("setting", {})
+    return [_fig_w_t(ds, setting, folder), _fig_decay_rate(ds, setting, folder),
+            _fig_explosion_w_b(ds, setting, folder), _fig_ftle(ds, setting, folder),
+            _fig_fixed_point(ds, summary, folder), _fig_activation(ds, folder), _fig_agreement(ds, folder)]
 
 
 def gamma(act: str) -> float:
     return 0.25 if act == "sigmoid" else 1.0
 
 
-def _fig_w_t(ds: Dataset, folder) -> str:
+def _input_label(name: str) -> str:
+    return {"noise": r"$x_t \sim N(0,1)$", "zero": r"$x_t = 0$"}.get(str(name), f"x: {name}")
+
+
+def _setting_text(setting: dict, *keys) -> str:
+    return ", ".join(f"{k} = {setting[k]:g}" for k in keys if k in setting)
+
+
+def _fig_w_t(ds: Dataset, setting: dict, folder) -> str:
     acts, inputs, h0s = ds[N.ACT], ds[N.INPUT], ds[N.H0]
     combos = [(i, k) for i in range(len(inputs)) for k in range(len(h0s))]
-    fig, axes = plt.subplots(len(acts), len(combos), figsize=(3.6 * len(combos), 3.2 * len(acts)),
+    fig, axes = plt.subplots(len(acts), len(combos), figsize=(min(2.9 * len(combos), 11.6) + 1.0, 2.9 * len(acts) + 1.0),
                              squeeze=False, sharex=True, sharey=True)
     w, t = ds[N.W], ds[N.T_PLOT]
+    scale = log10_scale(ds[N.LOG10_GRAD], ceil=0.0)
+    over = has_above_one(ds[N.LOG10_GRAD])
     for a, act in enumerate(acts):
         for c, (i, k) in enumerate(combos):
             ax = axes[a, c]
-            im = log10_heatmap(ax, ds[N.LOG10_GRAD][a, i, k], t, w)
+            im = log10_heatmap(ax, ds[N.LOG10_GRAD][a, i, k], t, w, scale=scale, above_one=True)
             for s in (-1, 1):
-                ax.axhline(s / gamma(act), color="k", ls="--", lw=0.8)
-            ax.set_title(f"{act}, x: {inputs[i]}, h0={h0s[k]:g}", fontsize=9)
+                ax.axhline(s / gamma(act), color="w", ls="--", lw=1.2)
+            ax.set_xscale("log")
+            ax.set_title(f"{act}, {_input_label(inputs[i])}, $h_0$ = {h0s[k]:g}")
             if c == 0:
                 ax.set_ylabel("w")
             if a == len(acts) - 1:
-                ax.set_xlabel("T")
-    fig.colorbar(im, ax=axes, label=r"$\log_{10}|dh_T/dh_0|$ (clipped; grey: exactly 0)", extend="both")
-    fig.suptitle(r"Gradient through T steps; dashed: $|w| = 1/\max act'$; black: $|dh_T/dh_0| = 1$")
+                ax.set_xlabel("T (steps, log scale)")
+    log10_colorbar(fig, im, axes, scale, GRAD)
+    handles = [plt.Line2D([], [], color="0.2", ls="--", lw=1.2, label=r"$|w| = 1/\gamma$, $\gamma = \max\,\mathrm{act}'$")]
+    if over:
+        handles.append(above_one_patch())
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles))
+    fig.suptitle(f"C2: gradient through T steps of {MODEL}, {_setting_text(setting, 'u', 'b')};\n"
+                 f"between the dashed lines ($|w| < 1/\\gamma$) it must vanish; outside them it may persist"
+                 + ("" if over else r"; nowhere $|dh_T/dh_0| > 1$"))
     return save_figure(fig, folder, N.FIG_HEATMAP_W_T)
 
 
-def _fig_decay_rate(ds: Dataset, folder) -> str:
+def _fig_decay_rate(ds: Dataset, setting: dict, folder) -> str:
     acts, inputs, h0s, w = ds[N.ACT], ds[N.INPUT], ds[N.H0], ds[N.W]
-    fig, axes = plt.subplots(1, len(acts), figsize=(6 * len(acts), 4), squeeze=False)
-    with np.errstate(divide="ignore"):
+    t_max = int(ds[N.T][-1])
+    rate = ds[N.DECAY_RATE_LOG10]
+    fig, axes = plt.subplots(1, len(acts), figsize=(5.6 * len(acts), 4.6), squeeze=False, sharey=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = np.nanmax(np.abs(rate - rate[:, :, :1]), axis=(0, 2, 3)) if len(h0s) > 1 else np.zeros(len(inputs))
         for a, act in enumerate(acts):
             ax = axes[0, a]
             for i, name in enumerate(inputs):
                 for k, h0 in enumerate(h0s):
-                    ax.plot(w, ds[N.DECAY_RATE_LOG10][a, i, k], lw=1, label=f"x: {name}, h0={h0:g}")
-            ax.plot(w, np.log10(gamma(act) * np.abs(w)), "k--", lw=1.2, label=r"bound $\log_{10}(\gamma|w|)$")
-            ax.axhline(0, color="0.5", lw=0.6)
-            ax.set_ylim(-8, 2)
+                    style = dict(color=OKABE_ITO[i], ls=DASHES[i], marker="none", lw=1.8) if k == 0 else dict(
+                        color=OKABE_ITO[i], ls="none", marker=MARKERS[k], mfc="none", ms=6,
+                        markevery=(5 * k + 8 * i, 20))
+                    ax.plot(w, rate[a, i, k], label=f"{_input_label(name)}, $h_0$ = {h0:g}", **style)
+            ax.plot(w, np.log10(gamma(act) * np.abs(w)), color="k", ls=":", lw=1.5, marker="none",
+                    label=r"bound $\log_{10}(\gamma|w|)$")
+            ax.axhline(0, color="0.5", lw=0.6, marker="none")
+            ax.set_ylim(-8, 1.5)
             ax.set_xlabel("w")
-            ax.set_ylabel("decades per step\n" + r"(slope of $\log_{10}|dh_T/dh_0|$ over the 2nd half of T)")
-            ax.set_title(act)
-            ax.legend(fontsize=7)
+            ax.set_title(f"{act} ($\\gamma$ = max act' = {gamma(act):g})")
+        axes[0, 0].set_ylabel(f"decay rate: slope of {GRAD}\nper step, over T = {t_max // 2}..{t_max}")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3)
+    other = ", ".join(f"{h:g}" for h in h0s[1:])
+    fig.suptitle(f"C2: the gradient decays at least as fast as the bound; {MODEL}, {_setting_text(setting, 'u', 'b')}\n"
+                 f"lines: $h_0$ = {h0s[0]:g}; open markers: $h_0$ = {other}, on the same curve "
+                 f"(largest gap {float(np.nanmax(gap)):.1g} decades/step)")
     return save_figure(fig, folder, N.FIG_DECAY_RATE)
 
 
-def _fig_explosion_w_b(ds: Dataset, folder) -> str:
-    inputs, t_read, w, b = ds[N.INPUT], ds[N.T_READ], ds[N.W], ds[N.B]
-    fig, axes = plt.subplots(len(inputs), len(t_read), figsize=(3.6 * len(t_read), 3.2 * len(inputs)),
-                             squeeze=False, sharex=True, sharey=True)
-    for i, name in enumerate(inputs):
-        for j, t in enumerate(t_read):
-            ax = axes[i, j]
-            im = log10_heatmap(ax, ds[N.LOG10_GRAD_WB][i, :, :, j].T, w, b)
-            ax.axvline(-4, color="k", ls="--", lw=0.8)
-            ax.axvline(4, color="k", ls="--", lw=0.8)
-            ax.plot(w, -w / 2, color="g", lw=0.8, ls=":")
+def _fig_explosion_w_b(ds: Dataset, setting: dict, folder) -> str:
+    inputs, t_read, w, b = list(ds[N.INPUT]), ds[N.T_READ], ds[N.W], ds[N.B]
+    data = ds[N.LOG10_GRAD_WB]  # (input, w, b, T_read)
+    scale = log10_scale(data, ceil=0.0)
+    floor = scale["norm"].vmin
+    big = np.abs(w) > 4
+    share = 100 * (data[:, big] > 0).mean(axis=(1, 2))  # (input, T_read) percent of the |w| > 4 grid
+    order = sorted(range(len(inputs)), key=lambda i: -int(np.sum(data[i].max(axis=(0, 1)) >= floor)))
+    ncol = len(t_read)
+    fig = plt.figure(figsize=(min(2.85 * ncol, 11.4) + 1.2, 7.0))
+    gs = fig.add_gridspec(len(inputs), ncol)
+    shown, first, im = [], None, None
+    for r, i in enumerate(order):
+        shown_i = [j for j in range(ncol) if data[i, ..., j].max() >= floor]
+        if r == len(order) - 1:  # the last row keeps room for the share panel
+            shown_i = shown_i[:ncol - max(1, ncol - len(shown_i))]
+        for c, j in enumerate(shown_i):
+            ax = fig.add_subplot(gs[r, c], sharex=first, sharey=first)
+            first = first or ax
+            shown.append(ax)
+            im = log10_heatmap(ax, data[i, ..., j].T, w, b, scale=scale, above_one=True)
+            for s in (-4, 4):
+                ax.axvline(s, color="w", ls="--", lw=1.2)
             ax.set_ylim(b[0], b[-1])
-            ax.set_title(f"sigmoid, x: {name}, T={t}", fontsize=9)
-            if j == 0:
+            ax.set_title(f"{_input_label(inputs[i])}, T = {t_read[j]}\n"
+                         f"$|dh_T/dh_0| > 1$ on {share[i, j]:.2g} % of $|w|>4$")
+            ax.set_xlabel("w")
+            if c == 0:
                 ax.set_ylabel("b")
-            if i == len(inputs) - 1:
-                ax.set_xlabel("w")
-    fig.colorbar(im, ax=axes, label=r"$\log_{10}|dh_T/dh_0|$ (clipped)", extend="both")
-    fig.suptitle(r"Where does $|w|>4$ explode? dashed $|w|=4$; dotted green: $b=-w/2$; black: $|dh_T/dh_0|=1$")
+        if r == len(order) - 1:
+            ax = fig.add_subplot(gs[r, len(shown_i):])
+            for q, name in enumerate(inputs):
+                ax.plot(t_read, share[q], color=OKABE_ITO[q], ls=DASHES[q], marker=MARKERS[q], ms=7,
+                        label=_input_label(name))
+            ax.set_xscale("log")
+            ax.set_ylim(bottom=0)
+            ax.set_xlabel("T (steps)")
+            ax.set_ylabel(r"% of the $|w| > 4$ grid")
+            npts = int(big.sum() * len(b))
+            ax.set_title(rf"share with $|dh_T/dh_0| > 1$ (n = {npts:,} (w, b) points)")
+            ax.legend()
+    log10_colorbar(fig, im, shown, scale, GRAD)
+    handles = [plt.Line2D([], [], color="0.2", ls="--", lw=1.2, label=r"$|w| = 4$"),
+               above_one_patch(r"$|dh_T/dh_0| > 1$ (explodes)")]
+    fig.legend(handles=handles, loc="outside lower center", ncol=2)
+    fig.suptitle(f"C3: sigmoid, {_setting_text(setting, 'u')}, $h_0$ = {setting.get('h0_wb', float('nan')):g}: "
+                 r"$|w| > 4$ is needed for $|dh_T/dh_0| > 1$ but not enough:" "\n"
+                 r"at long T it explodes only on the line $b = -w/2$ (where $h = 1/2$ is a fixed point); "
+                 f"panels with nothing above $10^{{{floor:.0f}}}$ left out")
     return save_figure(fig, folder, N.FIG_EXPLOSION_W_B)
 
 
-def _fig_ftle(ds: Dataset, folder) -> str:
+def _fig_ftle(ds: Dataset, setting: dict, folder) -> str:
     inputs, w, b = ds[N.INPUT], ds[N.W], ds[N.B]
-    fig, axes = plt.subplots(1, len(inputs), figsize=(5 * len(inputs), 4), squeeze=False)
+    t_max = int(ds[N.T_READ][-1])
+    fig, axes = plt.subplots(1, len(inputs), figsize=(5.4 * len(inputs) + 1.2, 4.8), squeeze=False,
+                             sharex=True, sharey=True)
+    ftle = ds[N.FTLE_WB]
+    scale = log10_scale(ftle, floor=-2.0, ceil=0.0)
     for i, name in enumerate(inputs):
         ax = axes[0, i]
-        ftle = ds[N.FTLE_WB][i].T
-        vmax = max(float(np.nanmax(np.abs(ftle[np.isfinite(ftle)]))), 1e-3) if np.isfinite(ftle).any() else 1.0
-        vmax = min(vmax, 2.0)
-        im = ax.imshow(ftle, origin="lower", aspect="auto", cmap="RdBu_r", vmin=-vmax, vmax=vmax,
-                       extent=(w[0], w[-1], b[0], b[-1]))
-        ax.contour(w, b, np.nan_to_num(ftle, neginf=-1e9), levels=[0.0], colors="k", linewidths=0.7)
-        ax.axvline(-4, color="k", ls="--", lw=0.8)
-        ax.axvline(4, color="k", ls="--", lw=0.8)
-        ax.set_title(f"sigmoid, x: {name}, T={int(ds['T_read'][-1])}", fontsize=9)
+        im = log10_heatmap(ax, ftle[i].T, w, b, scale=scale, above_one=True)
+        for s in (-4, 4):
+            ax.axvline(s, color="w", ls="--", lw=1.2)
+        share = 100 * (ftle[i][np.abs(w) > 4] > 0).mean()
+        ax.set_title(f"sigmoid, {_input_label(name)}, T = {t_max}: FTLE > 0 on {share:.2g} % of $|w| > 4$")
         ax.set_xlabel("w")
-        ax.set_ylabel("b")
-        fig.colorbar(im, ax=ax, label=r"FTLE $\frac{1}{T}\ln|dh_T/dh_0|$ (nats per step)", extend="both")
+        if i == 0:
+            ax.set_ylabel("b")
+    log10_colorbar(fig, im, axes, scale, r"FTLE = $\ln|dh_T/dh_0|\,/\,T$ (nats per step)")
+    handles = [plt.Line2D([], [], color="0.2", ls="--", label=r"$|w| = 4$"),
+               above_one_patch("FTLE > 0: the gradient grows with T")]
+    fig.legend(handles=handles, loc="outside lower center", ncol=2)
+    fig.suptitle("C3: the finite-time Lyapunov exponent (FTLE) is the average growth rate of the gradient per step;\n"
+                 f"> 0 (vermillion) means the gradient explodes with T ({_setting_text(setting, 'u')}, "
+                 f"$h_0$ = {setting.get('h0_wb', float('nan')):g})")
     return save_figure(fig, folder, N.FIG_FTLE_W_B)
 
 
-def _fig_fixed_point(ds: Dataset, folder) -> str:
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4.2))
+def _pick(n: int, most: int = 4) -> list[int]:
+    return list(range(n)) if n <= most else sorted({int(round(x)) for x in np.linspace(0, n - 1, most)})
+
+
+def _fig_fixed_point(ds: Dataset, summary: dict, folder) -> str:
+    fig, (ax0, ax1, ax2) = plt.subplots(1, 3, figsize=(12.6, 4.8), width_ratios=(1.25, 1, 1))
     t_read = ds[N.T_READ]
     j = int(np.argmin(np.abs(t_read - 50)))
-    im = log10_heatmap(ax0, ds[N.LOG10_GRAD_FIXED_POINT][:, :, j].T, ds[N.W], ds[N.H0_FP])
+    values = ds[N.LOG10_GRAD_FIXED_POINT][:, :, j].T
+    scale = log10_scale(values, ceil=0.0)
+    im = log10_heatmap(ax0, values, ds[N.W], ds[N.H0_FP], scale=scale, above_one=True)
     ax0.set_xlabel("w")
     ax0.set_ylabel(r"$h_0$")
-    ax0.set_title(f"sigmoid, b = -w/2, x = 0, T = {int(t_read[j])}", fontsize=9)
-    fig.colorbar(im, ax=ax0, label=r"$\log_{10}|dh_T/dh_0|$ (clipped)", extend="both")
-    wi = int(np.argmax(ds[N.W_NUDGE]))
-    w = float(ds[N.W_NUDGE][wi])
-    t = ds[N.T]
-    for d, delta in enumerate(ds[N.DELTA]):
-        label = r"$\delta=0$: $(w/4)^T$" if delta == 0 else rf"$\delta$=1e{np.log10(delta):.0f}"
-        ax1.plot(t, ds[N.LOG10_GRAD_NUDGE][wi, d], lw=1.6 if delta == 0 else 1, label=label,
-                 color="k" if delta == 0 else None)
-    ax1.set_ylim(-60, max(40.0, float(np.nanmax(ds[N.LOG10_GRAD_NUDGE][wi, 1:])) + 5))
-    ax1.set_xlim(1, min(int(t[-1]), 200))
-    ax1.set_xlabel("T")
-    ax1.set_ylabel(r"$\log_{10}|dh_T/dh_0|$ (float64)")
-    ax1.set_title(rf"w = {w:g}, b = -w/2, $h_0 = 1/2 + \delta$, x = 0", fontsize=9)
-    ax1.legend(fontsize=6, ncol=2)
+    ax0.set_title(f"(a) T = {int(t_read[j])}: above 1 only at $h_0 = 1/2$")
+    log10_colorbar(fig, im, ax0, scale, GRAD)
+    ax0.legend(handles=[above_one_patch()], loc="upper right")
+
+    ws, deltas, t = ds[N.W_NUDGE], ds[N.DELTA], ds[N.T]
+    wi = int(np.argmax(ws))
+    w = float(ws[wi])
+    curves = ds[N.LOG10_GRAD_NUDGE][wi]
+    nonzero = [d for d in range(len(deltas)) if deltas[d] > 0]
+    picks = [d for d in range(len(deltas)) if deltas[d] == 0] + [nonzero[q] for q in _pick(len(nonzero), 3)]
+    t_show = min(int(t[-1]), 100)
+    for s, d in enumerate(picks):
+        delta = deltas[d]
+        label = rf"$\delta = 0$: $T\log_{{10}}(w/4)$" if delta == 0 else rf"$\delta = 10^{{{np.log10(delta):.0f}}}$"
+        ax1.plot(t[:t_show], curves[d, :t_show], color="k" if delta == 0 else OKABE_ITO[s], ls=DASHES[s],
+                 marker=MARKERS[s], markevery=(s * 3, 10), ms=5, lw=1.6, label=label)
+    top = float(np.nanmax(curves[picks, :t_show]))
+    ax1.set_ylim(-40, top + 30)  # room for the legend above the curves
+    ax1.set_xlim(1, t_show)
+    ax1.axhline(0, color="0.5", lw=0.6, marker="none")
+    ax1.set_xlabel("T (steps)")
+    ax1.set_ylabel(GRAD.replace("decades", "decades, float64"))
+    ax1.set_title(rf"(b) w = {w:g}: $h_0 = 1/2 + \delta$")
+    ax1.legend(loc="upper left")
+
+    per_w = summary.get("nudge", {}).get("per_w", {})
+    groups: dict = {}
+    for key in per_w:
+        if float(key) != 0:
+            groups.setdefault(abs(float(key)), []).append(key)
+    mags = sorted(groups)
+    for s, q in enumerate(_pick(len(mags))):
+        keys = groups[mags[q]]
+        for r, key in enumerate(keys):
+            rep = per_w[key]
+            x = np.log10(1 / np.asarray(rep["delta"], dtype=float))
+            ax2.plot(x, rep["peak_T"], color=OKABE_ITO[s], ls="none", marker=MARKERS[s], ms=6 + 4 * r,
+                     mfc=OKABE_ITO[s] if r == 0 else "none",
+                     label="w = " + ", ".join(f"{float(k):g}" for k in keys) + ": measured" if r == 0 else None)
+        ax2.plot(x, rep["escape_T_predicted"], color=OKABE_ITO[s], ls=DASHES[s], marker="none", lw=1.2)
+    ax2.plot([], [], color="0.3", ls="-", marker="none", label=r"lines: $\ln(1/\delta)/\ln(|w|/4)$")
+    ax2.set_ylim(0, ax2.get_ylim()[1] * 1.4)  # room for the legend above the points
+    ax2.set_xlabel(r"$\log_{10}(1/\delta)$")
+    ax2.set_ylabel("T at the peak of the gradient (steps)")
+    ax2.set_title("(c) escape time: measured vs predicted")
+    ax2.legend(loc="upper left")
+    fig.suptitle(r"C3: sigmoid, $b = -w/2$, $x_t = 0$: the gradient grows as $(w/4)^T$ only while the state stays at the "
+                 r"unstable fixed point $h = 1/2$;" "\n" r"started $\delta$ away, it escapes after "
+                 r"$\approx \ln(1/\delta)/\ln(|w|/4)$ steps and the gradient then collapses")
     return save_figure(fig, folder, N.FIG_FIXED_POINT)
 
 
@@ -135,31 +247,43 @@ def _fig_activation(ds: Dataset, folder) -> str:
     for k, act in enumerate(ds[N.ACT_ALL]):
         d = ds[N.ACT_DERIVATIVE][k]
         i = int(np.argmax(d))
-        ax.plot(a, d, label=f"{act}'  (max {d[i]:g} at a = {a[i]:g})")
+        ax.plot(a, d, marker="none", label=f"{act}'  (max {d[i]:g} at a = {a[i]:g})")
         ax.plot([a[i]], [d[i]], "ko", ms=4)
     ax.set_xlim(-6, 6)
     ax.set_xlabel("pre-activation a")
     ax.set_ylabel("act'(a)")
     ax.set_title("C1: derivatives of the activations (float64 grid)")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=10)
     return save_figure(fig, folder, N.FIG_ACTIVATION_DERIVATIVES)
 
 
 def _fig_agreement(ds: Dataset, folder) -> str:
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
     x = ds[N.LOG10_GRAD_F64_AT_CHECKS].reshape(-1)
-    floor = 1e-18
-    for ax, tag in zip(axes, ("f32", "f64")):
-        for mode, marker in (("forward", "."), ("reverse", "x")):
-            err = ds[N.REL_ERR[mode, tag]].reshape(-1)
-            ax.scatter(x, np.clip(np.where(np.isfinite(err), err, 1e3), floor, 1e3), s=3, marker=marker,
-                       alpha=0.5, label=f"{mode} mode")
+    floor, ceil = 1e-18, 1e3
+    fig, axes = plt.subplots(2, 2, figsize=(12.4, 6.8), sharey=True, sharex="col")
+    nonfinite = any((~np.isfinite(ds[N.REL_ERR[m, t]])).any() for m in ("forward", "reverse") for t in ("f32", "f64"))
+    for c, tag in enumerate(("f32", "f64")):
         lo, hi = (-37.9, 38.5) if tag == "f32" else (-307.7, 308.3)
-        ax.axvspan(lo, hi, color="g", alpha=0.06, label=f"float{tag[1:]} normal range")
-        ax.set_yscale("log")
-        ax.set_xlim(1.3 * lo, max(float(np.nanmax(x[np.isfinite(x)])), 0.0) + 2)
-        ax.set_xlabel(r"true $\log_{10}|dh_T/dh_0|$ (log-space, float64)")
-        ax.set_title(f"plain autodiff in {tag} vs log-space closed form")
-        ax.legend(fontsize=7, loc="lower left" if tag == "f32" else "upper right")  # "best" is slow on many points
-    axes[0].set_ylabel("relative error of autodiff\n(1 = wrongly 0; clipped at 1e3 = inf or nan)")
+        for r, mode in enumerate(("forward", "reverse")):
+            ax = axes[r, c]
+            err = ds[N.REL_ERR[mode, tag]].reshape(-1)
+            keep = np.isfinite(x)
+            y = np.clip(np.where(np.isfinite(err), err, ceil), floor, ceil)[keep]
+            ax.axvspan(lo, hi, color=OKABE_ITO[2], alpha=0.12, lw=0)
+            ax.scatter(x[keep], y, s=4, marker=MARKERS[r], color=OKABE_ITO[r], alpha=0.4, rasterized=True)
+            ax.axhline(1.0, color="0.3", lw=0.8, ls="--")
+            ax.set_yscale("log")
+            ax.set_xlim(1.3 * lo, max(float(np.nanmax(x[keep])), 0.0) + 2)
+            ax.set_title(f"{mode} mode, float{tag[1:]}: n = {int(keep.sum()):,} (w, T) points")
+            if r == 1:
+                ax.set_xlabel(r"true $\log_{10}|dh_T/dh_0|$ (log-space closed form)")
+            if c == 0:
+                ax.set_ylabel("relative error")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=OKABE_ITO[2], alpha=0.25, label="the float type's normal range"),
+               plt.Line2D([], [], color="0.3", ls="--", label="1 = autodiff returned exactly 0")]
+    fig.legend(handles=handles, loc="outside lower center", ncol=2)
+    fig.suptitle("Plain autodiff against the log-space closed form: wrongly 0 beyond the float range (in float32 also"
+                 " at many points inside it),\n"
+                 f"close elsewhere; errors clipped to [{floor:g}, {ceil:g}] ("
+                 + ("top row of points: inf or nan; " if nonfinite else "") + "bottom row: exact)")
     return save_figure(fig, folder, N.FIG_AGREEMENT)

@@ -159,7 +159,8 @@ def study(cfg, *, key):
     ds.add_axis(N.M_SHARE, np.linspace(0.0, 1.0, cfg.n_share))
     ds.add_axis(N.T, np.arange(1, t_max + 1))
     ds.add(N.XS, ("T",), xs64[:, 0])
-    summary = {"agreement": {}, "fair": {}}
+    summary = {"agreement": {}, "fair": {}, "setting": {"w_fixed": float(cfg.w_fixed), "u": float(cfg.u),
+                                                       "b": float(cfg.b), "h0": float(cfg.h0)}}
     base = dict(u=cfg.u, b=cfg.b, h0=cfg.h0, hp0=cfg.h0, input=0)
     wm, mt, fair, rates = [], [], [], []
     for act in cfg.activations:

@@ -7,75 +7,134 @@ from pathlib import Path
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from jaxrnn.io.figures import log10_heatmap, save_figure, plt
+from jaxrnn.io.figures import (DASHES, LOG10_RANGE, MARKERS, OKABE_ITO, above_one_patch, has_above_one,
+                               log10_colorbar, log10_heatmap, log10_scale, plt, save_figure)
 from jaxrnn.io.results import Dataset
 from jaxrnn.studies.skip_connections import names as N
+
+GRAD = r"$\log_{10}|dh_T/dh_0|$ (decades)"
+MODEL = r"$h_t = \mathrm{act}(u\,x_t + w\,h_{t-1} + m\,h_{t-2} + b)$"
 
 
 def draw(ds: Dataset, summary: dict, folder: Path) -> list[str]:
     """Every figure of the study, from the saved data (and summary) only; returns the file names."""
-    return [_fig_skip_wm(ds, folder), _fig_skip_mt(ds, folder), _fig_skip_fair(ds, folder), _fig_paths(ds, folder)]
+    setting = summary.get("setting", {})
+    return [_fig_skip_wm(ds, setting, folder), _fig_skip_mt(ds, setting, folder), _fig_skip_fair(ds, setting, folder),
+            _fig_paths(ds, summary.get("paths", {}), folder)]
 
 
-def _fig_skip_wm(ds: Dataset, folder) -> str:
+def _setting_text(setting: dict) -> str:
+    parts = [f"{k} = {setting[k]:g}" for k in ("u", "b") if k in setting]
+    if "h0" in setting:
+        parts.append(rf"$h_0 = h_{{-1}}$ = {setting['h0']:g}")
+    return ", ".join(parts + [r"$x_t \sim N(0,1)$"])
+
+
+def _fig_skip_wm(ds: Dataset, setting: dict, folder) -> str:
     acts, t_read = ds[N.ACT], ds[N.T_READ]
-    fig, axes = plt.subplots(len(acts), len(t_read), figsize=(3.8 * len(t_read), 3.3 * len(acts)), squeeze=False)
+    data = ds[N.LOG10_GRAD_WM]  # (act, w, m, T_read)
+    # The floor reaches down to every panel's largest value, so that no panel is empty.
+    panel_max = np.nanmax(np.where(np.isfinite(data), data, np.nan), axis=(1, 2))
+    floor = min(-LOG10_RANGE, float(np.floor(np.nanmin(panel_max) / 5) * 5) - 10)
+    scale = log10_scale(data, floor=floor, ceil=0.0)
+    fig, axes = plt.subplots(len(acts), len(t_read), figsize=(min(3.4 * len(t_read), 10.5) + 1.5, 3.1 * len(acts) + 1.1),
+                             squeeze=False, sharex=True, sharey=True)
     for a, act in enumerate(acts):
         for j, t in enumerate(t_read):
             ax = axes[a, j]
-            im = log10_heatmap(ax, ds[N.LOG10_GRAD_WM][a, :, :, j].T, ds[N.W], ds[N.M])
-            ax.set_title(f"{act}, T={t}", fontsize=9)
-            ax.set_xlabel("w")
-            ax.set_ylabel("m (skip weight)")
-    fig.colorbar(im, ax=axes, label=r"$\log_{10}|dh_T/dh_0|$ (clipped)", extend="both")
-    fig.suptitle("Skip RNN: gradient over (w, m); black: $|dh_T/dh_0| = 1$")
+            im = log10_heatmap(ax, data[a, :, :, j].T, ds[N.W], ds[N.M], scale=scale, above_one=True)
+            ax.set_title(f"{act}, T = {t} (largest: $10^{{{panel_max[a, j]:.0f}}}$)")
+            if a == len(acts) - 1:
+                ax.set_xlabel("w (one-step weight)")
+            if j == 0:
+                ax.set_ylabel("m (skip weight)")
+    log10_colorbar(fig, im, axes, scale, GRAD)
+    if has_above_one(data):
+        fig.legend(handles=[above_one_patch()], loc="outside lower center")
+    fig.suptitle(f"Skip RNN {MODEL}, {_setting_text(setting)}:\ngradient over (w, m); "
+                 f"at long T it survives only away from m = 0 (the plain RNN)")
     return save_figure(fig, folder, N.FIG_HEATMAP_W_M)
 
 
-def _fig_skip_mt(ds: Dataset, folder) -> str:
+def _fig_skip_mt(ds: Dataset, setting: dict, folder) -> str:
     acts = ds[N.ACT]
-    fig, axes = plt.subplots(1, len(acts) + 1, figsize=(5 * (len(acts) + 1), 3.8), squeeze=False)
+    data = ds[N.LOG10_GRAD_MT]  # (act, m_line, T_plot)
+    scale = log10_scale(data, ceil=0.0)
+    w = setting.get("w_fixed")
+    wtxt = f"w = {w:g}" if w is not None else "w fixed"
+    fig, axes = plt.subplots(1, len(acts) + 1, figsize=(3.8 * (len(acts) + 1) + 0.8, 4.4), squeeze=False)
     for a, act in enumerate(acts):
-        im = log10_heatmap(axes[0, a], ds[N.LOG10_GRAD_MT][a], ds[N.T_PLOT], ds[N.M_LINE])
-        axes[0, a].set_title(f"{act}, w fixed", fontsize=9)
-        axes[0, a].set_xlabel("T")
-        axes[0, a].set_ylabel("m")
-        axes[0, -1].plot(ds[N.M_LINE], ds[N.DECAY_RATE_LOG10][a], label=act)
-    fig.colorbar(im, ax=axes[0, :-1], label=r"$\log_{10}|dh_T/dh_0|$ (clipped)", extend="both")
-    axes[0, -1].axhline(0, color="0.5", lw=0.6)
-    axes[0, -1].set_xlabel("m")
-    axes[0, -1].set_ylabel("decades per step (slope, 2nd half of T)")
-    axes[0, -1].legend(fontsize=8)
+        ax = axes[0, a]
+        im = log10_heatmap(ax, data[a], ds[N.T_PLOT], ds[N.M_LINE], scale=scale, above_one=True)
+        ax.set_title(f"{act}, {wtxt}")
+        ax.set_xlabel("T (steps, log scale)")
+        ax.set_xscale("log")
+        ax.set_ylabel("m (skip weight)")
+        if a:
+            ax.sharey(axes[0, 0])
+        ax2 = axes[0, -1]
+        ax2.plot(ds[N.M_LINE], ds[N.DECAY_RATE_LOG10][a], color=OKABE_ITO[a], ls=DASHES[a], marker=MARKERS[a],
+                 markevery=(4 * a, 10), label=act)
+    log10_colorbar(fig, im, axes[0, :-1], scale, GRAD)
+    t_max = int(ds[N.T_PLOT][-1])
+    ax2 = axes[0, -1]
+    ax2.axhline(0, color="0.5", lw=0.6)
+    ax2.axvline(0, color="0.3", ls=":", lw=1.0, label="m = 0: plain RNN")
+    ax2.set_xlabel("m (skip weight)")
+    ax2.set_ylabel(f"decay rate (decades per step,\nslope over T = {t_max // 2}..{t_max})")
+    ax2.set_title(f"decay rate, {wtxt}")
+    ax2.legend()
+    handles = [above_one_patch()] if has_above_one(data) else []
+    if handles:
+        fig.legend(handles=handles, loc="outside lower center")
+    fig.suptitle(f"Skip RNN {MODEL}, {wtxt}, {_setting_text(setting)}: gradient over (m, T)")
     return save_figure(fig, folder, N.FIG_HEATMAP_M_T)
 
 
-def _fig_skip_fair(ds: Dataset, folder) -> str:
-    acts, t_read = ds[N.ACT], ds[N.T_READ]
-    fig, axes = plt.subplots(1, len(acts), figsize=(6 * len(acts), 4), squeeze=False)
+def _fig_skip_fair(ds: Dataset, setting: dict, folder) -> str:
+    acts, t_read, totals = ds[N.ACT], ds[N.T_READ], ds[N.TOTAL]
+    data = ds[N.DECADES_GAINED_FAIR]  # (act, total, m_share, T_read)
+    fig, axes = plt.subplots(len(acts), len(t_read), figsize=(min(3.9 * len(t_read), 12.2), 2.9 * len(acts) + 1.3),
+                             squeeze=False, sharex=True, sharey="col")
     for a, act in enumerate(acts):
-        ax = axes[0, a]
-        for i, total in enumerate(ds[N.TOTAL]):
-            for j, t in enumerate(t_read):
-                ax.plot(ds[N.M_SHARE], ds[N.DECADES_GAINED_FAIR][a, i, :, j], ls=["-", "--", ":", "-."][j % 4],
-                        color=f"C{i}", label=f"w+m={total:g}, T={t}")
-        ax.axhline(0, color="k", lw=0.6)
-        ax.set_xlabel("share of the recurrent weight on the skip connection, m / (w + m)")
-        ax.set_ylabel(r"decades gained in $|dh_T/dh_0|$ vs plain RNN (m = 0)")
-        ax.set_title(act)
-        ax.legend(fontsize=6, ncol=2)
+        for j, t in enumerate(t_read):
+            ax = axes[a, j]
+            for i, total in enumerate(totals[:4]):
+                ax.plot(ds[N.M_SHARE], data[a, i, :, j], color=OKABE_ITO[i], ls=DASHES[i], marker=MARKERS[i],
+                        markevery=(2 * i, 8), ms=5, label=f"w + m = {total:g}")
+            ax.axhline(0, color="k", lw=0.6)
+            ax.set_title(f"{act}, T = {t}")
+            if a == len(acts) - 1:
+                ax.set_xlabel("m / (w + m)")
+            if j == 0:
+                ax.set_ylabel("decades gained\nvs m = 0")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels))
+    fig.suptitle(f"C4, a fair comparison: the same total weight w + m, moved from w to the skip m;\n"
+                 f"gain in {GRAD} over the plain RNN (m = 0), {len(ds[N.M_SHARE])} splits a curve; {_setting_text(setting)}"
+                 + (f" ({len(totals) - 4} more totals in data.npz)" if len(totals) > 4 else ""))
     return save_figure(fig, folder, N.FIG_FAIR_COMPARISON)
 
 
-def _fig_paths(ds: Dataset, folder) -> str:
-    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+def _fig_paths(ds: Dataset, paths: dict, folder) -> str:
+    fig, ax = plt.subplots(figsize=(7.6, 4.8))
     k = ds[N.EDGES]
     contrib, count = ds[N.PATH_CONTRIBUTION], ds[N.PATH_COUNT]
     keep = count > 0
-    ax.semilogy(k[keep], np.abs(contrib[keep]), "o-", ms=3, label="|sum of path products| with k edges")
-    ax.semilogy(k[keep], count[keep], "s--", ms=3, label="number of paths with k edges")
-    ax.set_xlabel("edges in the path (T = all 1-step, fewer = more 2-step skips)")
+    ax.semilogy(k[keep], np.abs(contrib[keep]), color=OKABE_ITO[0], ls=DASHES[0], marker=MARKERS[0], ms=4,
+                label=r"|sum of the path products| with k edges")
+    ax.semilogy(k[keep], count[keep], color=OKABE_ITO[1], ls=DASHES[1], marker=MARKERS[1], ms=4,
+                label="number of paths with k edges")
+    if "closed_form" in paths:
+        ax.axhline(abs(paths["closed_form"]), color="k", ls=":", lw=1.2,
+                   label=rf"$|dh_T/dh_0|$ (closed form) = {abs(paths['closed_form']):.2g}")
+    t = int(paths.get("T", k[-1]))
+    ax.set_xlabel(f"k = edges in the path (k = T = {t}: all one-step; each 2-step skip edge makes k one smaller)")
     ax.set_ylabel("count, or |sum| (log scale)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend(fontsize=8)
-    ax.set_title("Gradient as a sum over paths", fontsize=9)
+    ax.legend(loc="lower left")
+    setting = ", ".join(f"{name} = {paths[key]:g}" for name, key in (("w", "w"), ("m", "m")) if key in paths)
+    share = paths.get("share_all_one_step_path")
+    ax.set_title(f"C4: the gradient as a sum over paths ({paths.get('act', '')}, {setting}, T = {t});\n"
+                 + (f"the plain RNN's all-one-step path carries {100 * share:.1g} % of it" if share is not None else ""))
     return save_figure(fig, folder, N.FIG_PATHS)
