@@ -111,7 +111,7 @@ PARTS = [
         "figures": [("gradient_decay/heatmap_w_T.png",
                      "log10 |dh_T/dh_0| over the recurrent weight w and the length T: the product shrinks "
                      "geometrically for |w| < 4, by many decades at large T.")],
-        "try": "python -m experiments.gradient_decay --t-max 200 --n-w 101 --outdir /tmp/gd_small",
+        "try": "python -m experiments.gradient_decay --t-max 200 --wb-lengths 10,50,200 --n-w 101 --outdir /tmp/gd_small",
         "exercise": "With $x_t = 0$, $b = 0$, $h_0 = 1/2$, every $a_t = 0$ if $w h_t$ stays 0. Is that possible "
                     "for $w \\neq 0$? What does the product equal then, and which claim below does it touch?",
     },
@@ -137,7 +137,7 @@ PARTS = [
                     ("gradient_decay/fixed_point.png",
                      "Started a distance delta from the unstable fixed point, the gradient grows like "
                      "(|w|/4)^T to about 1/delta, then collapses once the state escapes (C3).")],
-        "try": "python -m experiments.gradient_decay --w-min 3 --w-max 12 --n-w 201 --t-max 100 --outdir /tmp/gd_w",
+        "try": "python -m experiments.gradient_decay --w-min 3 --w-max 12 --n-w 201 --t-max 100 --wb-lengths 10,50,100 --outdir /tmp/gd_w",
         "exercise": "For $w = 8$, $b = -4$, $h_0 = 1/2 + \\delta$ with $\\delta = 10^{-6}$: about how many steps "
                     "until the state leaves the fixed point? (Hint: the distance grows like $(|w|/4)^t$.)",
     },
@@ -155,7 +155,7 @@ PARTS = [
                     ("skip_connections/paths.png",
                      "The gradient as a sum over paths: the short paths (fewer factors) carry nearly all of it; "
                      "the plain RNN's single path carries almost nothing.")],
-        "try": "python -m experiments.skip_connections --t-max 100 --lengths 50,100 --outdir /tmp/skip_small",
+        "try": "python -m experiments.skip_connections --n-weight 41 --n-share 21 --outdir /tmp/skip_small",
         "exercise": "With $w = M = 1$ and $T = 4$, list every path from $h_4$ back to $h_0$ (steps of 1 or 2). "
                     "How many are there, and which has the fewest factors?",
     },
@@ -227,7 +227,7 @@ PARTS = [
         "verdict": "worked example",
         "remember": "Beam search keeps k prefixes instead of one, so a first step that looks best but leads "
                     "nowhere can be undone.",
-        "model": r"$$\hat y = \arg\max_{y} \sum_{t} \log p(y_t \mid y_{<t}) \quad\text{(the search problem)}$$",
+        "model": r"$$\hat y = \operatorname{argmax}_{y} \sum_{t} \log p(y_t \mid y_{<t}) \quad\text{(the search problem)}$$",
         "sheet": "Greedy takes the argmax at each step. Beam search with width $k$ keeps the $k$ most probable "
                  "prefixes; each step scores the $k \\cdot V$ extensions and keeps the best $k$ (the sheet's "
                  "example uses $k = 3$).",
@@ -250,7 +250,7 @@ PARTS = [
         "figures": [("decoding/search.png",
                      "Search error and output length against beam width k, with the exact best sequence as "
                      "reference (C9).")],
-        "try": "python -m experiments.decoding --n-sources 4 --beam-widths 1,2,4,8 --outdir /tmp/dec_beam",
+        "try": "python -m experiments.decoding --n-sources 4 --beam-widths 1,2,3,5,8 --outdir /tmp/dec_beam",
         "exercise": "A model gives EOS probability 0.3 at the first step and every longer sequence less than "
                     "0.3. What does exact search return? Is that a search error?",
     },

@@ -50,7 +50,8 @@ def wrap(text: str, prefix: str = "") -> str:
     """Wrap a paragraph; math, code spans and links are never split across lines."""
     text = " ".join(str(text).split())
     protected = _UNBREAKABLE.sub(lambda m: m.group(0).replace(" ", "\x00"), text)
-    lines = textwrap.wrap(protected, WRAP, initial_indent=prefix, subsequent_indent=" " * len(prefix),
+    indent = prefix if prefix.startswith(">") else " " * len(prefix)
+    lines = textwrap.wrap(protected, WRAP, initial_indent=prefix, subsequent_indent=indent,
                           break_long_words=False, break_on_hyphens=False) or [prefix]
     return "\n".join(line.replace("\x00", " ") for line in lines)
 
@@ -216,14 +217,16 @@ def _part(doc: Doc, part: dict, num: Numbering) -> None:
             v == "confirmed" for v in verdicts) else "The verdict does not confirm the sheet's answer: see the "
                                                      "evidence below.")
     doc.add(wrap(f"**Correct the sheet.** {correct}"))
-    caveats = [(cid, c) for cid in part["claims"] for c in (_claim_text(got.claims.get(cid), "caveats") or [])]
+    per_claim = [[(cid, c) for c in (_claim_text(got.claims.get(cid), "caveats") or [])] for cid in part["claims"]]
+    caveats = [pair for rank in range(3) for lst in per_claim for pair in lst[rank:rank + 1]]  # each claim's first
     if caveats:
         doc.add("**Caveats.**", *[wrap(f"{c} ({cid})", "- ") for cid, c in caveats[:3]])
     elif part["claims"]:
         doc.add(f"**Caveats.** {MISSING_TEXT}")
-    for cid in part["claims"]:
-        if cid in got.claims:
-            doc.add(*_evidence_block(cid, got.claims[cid]))
+    links = [f"[{cid}](#{slug(cid)})" for cid in part["claims"] if cid in got.claims]
+    if links:
+        doc.add(f"**Evidence.** Every effect with its interval and n, the key number and the full evidence: "
+                f"Appendix A, {', '.join(links)}.")
     doc.add(f"**Try it.** `{part['try']}`")
     doc.add(wrap(f"**Exercise.** {part['exercise']}"))
 
@@ -290,7 +293,12 @@ def _figure_plan(num: Numbering) -> dict:
 # --- appendices --------------------------------------------------------------------------------------
 
 def _strip_rule(rule: str) -> str:
-    return str(rule).replace(stats.RULE, "(the verdict rule, Appendix B)").strip()
+    """The claim's own rule without the suite's verdict rule, which Appendix B states once."""
+    rule = str(rule).replace(stats.RULE, "(the verdict rule, Appendix B)").strip()
+    own = re.search(r"\bC\d+[ab]?\b", rule)  # a stored copy of the rule (any version) ends where the claim's begins
+    if rule.startswith("Verdict rule (jaxrnn.stats)"):
+        rule = "(the verdict rule, Appendix B) " + (rule[own.start():] if own else "")
+    return rule.strip()
 
 
 def _appendix_effects(doc: Doc, got: Collected) -> None:

@@ -70,6 +70,10 @@ def render(doc: Doc, num: Numbering, results_dir: Path) -> str:
         return f'<h{level} id="{ident}">{inner}</h{level}>'
 
     body = re.sub(r"<h([1-3])>(.*?)</h\1>", heading, body)
+    first_h2 = body.find("<h2")  # the contents go after the title and the two-sentence introduction
     env = jinja2.Environment(loader=jinja2.PackageLoader("jaxrnn.io.report", "."), autoescape=True)
+    nav = env.get_template("toc.html.j2").render(toc=toc)
+    if first_h2 >= 0:
+        body = body[:first_h2] + nav + body[first_h2:]
     return env.get_template("page.html.j2").render(title="Training recurrent networks: a homework, checked",
-                                                   body=body, toc=toc)
+                                                   body=body)

@@ -69,6 +69,8 @@ def _claim(rep: dict, muts: dict, learn: dict, test: str, text: dict) -> dict:
         "figure": f"threshold_rnns/{N.FIG_AUTOMATA}",
         "test": test,
         **text,
+        **({} if ok else {"takeaway": "The sheet's weights give a wrong output on some input: see the "
+                                      "counterexample in the evidence."}),
     }
 
 
