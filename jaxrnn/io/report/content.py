@@ -305,7 +305,7 @@ PARTS = [
 BEYOND = {
     "study": "spectral",
     "title": "Beyond the sheet: vector RNNs, GRU and LSTM",
-    "model": r"$$h_{t+1} = \phi(W h_t + U x_{t+1} + b), \qquad \Big\|\frac{\partial h_T}{\partial h_0}\Big\| "
+    "model": r"$$h_{t+1} = \phi(W h_t + U x_{t+1} + b), \qquad \left\|\frac{\partial h_T}{\partial h_0}\right\| "
              r"\le (\gamma\, \lambda_1(W))^T, \quad \gamma = \max \phi'$$",
     "figures": [("spectral/heatmap_lambda_T.png",
                  "log10 of the gradient norm over lambda_1(W) and T: below the line gamma lambda_1 = 1 it always "
