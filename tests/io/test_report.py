@@ -152,7 +152,7 @@ def test_a_mistyped_folder_is_not_created(root, tmp_path):
     plain = tmp_path / "plain"
     plain.mkdir()
     code, _, err = _run(plain)
-    assert code == 2 and "not a results folder of this suite" in err
+    assert code == 2 and "not written by jaxrnn" in err and list(plain.iterdir()) == []
 
 
 def test_writes_both_files_and_rewrites_its_own(root, tmp_path):
@@ -279,3 +279,11 @@ def test_glossary_defines_the_terms_the_issue_names():
     for term in ("decade", "nats", "oracle", "counter-condition", "ftle", "product automaton", "pool rule",
                  "seed (a)", "random seeds"):
         assert term in terms, term
+
+
+def test_readme_image_links_resolve():
+    readme = (ROOT / "README.md").read_text()
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", readme)
+    assert links
+    missing = [link for link in links if not (ROOT / link).is_file()]
+    assert missing == [], missing

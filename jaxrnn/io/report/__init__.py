@@ -37,9 +37,7 @@ def _check_results(results_dir: Path) -> Path:
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise ReportError(f"{results_dir}: no such results folder")
-    if results.read_marker(results_dir) is None:
-        raise ReportError(f"{results_dir}: not a results folder of this suite (no {results.MARKER} marker)")
-    return results_dir
+    return results_dir  # each study folder's own marker is checked when it is read
 
 
 def build(results_dir: Path, out_dir: Path | None = None):
