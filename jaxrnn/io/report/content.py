@@ -46,9 +46,9 @@ INTRO = (
 HOW_TO_READ = [
     "**Proved or measured.** Some claims are exact: a proof or a computation at every point of a grid "
     "(1c, 1d, 1e's geometry, 4a, 4b). One counterexample refutes them, none confirms; their numbers are counts "
-    "(\"0 of 7,171,200 points\"), not samples. The other claims are measured on trained networks or random "
+    "(\"0 of N points\"), not samples. The other claims are measured on trained networks or random "
     "samples, and carry a 95 % interval.",
-    "**A 95 % interval** such as 0.13 [0.12, 0.15] (n = 10) says: the number measured is 0.13, and a repeat of "
+    "**A 95 % interval**, for example 0.13 [0.12, 0.15] (n = 10), says: the number measured is 0.13, and a repeat of "
     "the whole experiment with fresh seeds would give an interval covering the true value 95 times in 100. n "
     "counts the independent repeats (seeds, models or sequences). An interval that excludes 0 shows an "
     "effect; one that straddles 0 cannot tell.",
