@@ -267,8 +267,9 @@ def _front(doc: Doc, num: Numbering, plan: dict) -> None:
             claim = num.got.claims.get(cid)
             verdict = verdict_md(claim["verdict"]) if claim else NOT_MEASURED
             take = _claim_text(claim, "takeaway") or MISSING_TEXT
-            rows.append(f"| [{part['id']}](#{anchor(part)}) | {cid} | {cell(content.CLAIMS[cid], 110)} | {verdict} "
-                        f"| {cell(take, 150)} | {fig_txt} |")
+            head = f"| [{part['id']}](#{anchor(part)}) | {cid} | {cell(content.CLAIMS[cid], 110)} | {verdict} | "
+            tail = f" | {fig_txt} |"
+            rows.append(head + cell(take, MAX_LINE - len(head) - len(tail)) + tail)  # as much as the line holds
     doc.add(*rows)
 
 
