@@ -113,7 +113,8 @@ def test_a_nan_edited_into_summary_json_is_published_invalid(root, tmp_path):
     assert "**invalid**" in row and "confirmed" not in row
 
 
-@pytest.mark.parametrize("text", ['{"claims": {"C2": {"verdict": "conf', "", "[1, 2]", "{'claims': 1}"])
+@pytest.mark.parametrize("text", ['{"claims": {"C2": {"verdict": "conf', "", "[1, 2]", "{'claims': 1}",
+                                  '{"claims": [1]}', '{"claims": {"C2": 3}}'])
 def test_a_malformed_summary_is_named_in_one_line(root, tmp_path, text):
     folder = _study(root, "gradient_decay", {"C2": _claim()})
     (folder / "summary.json").write_text(text)
@@ -287,3 +288,12 @@ def test_readme_image_links_resolve():
     assert links
     missing = [link for link in links if not (ROOT / link).is_file()]
     assert missing == [], missing
+
+
+def test_odd_but_wellformed_fields_do_not_stop_the_report(root):
+    folder = _study(root, "gradient_decay", {"C2": _claim(effects="none", caveats="one string", takeaway=3)})
+    summary = json.loads((folder / "summary.json").read_text())
+    results.write_json(folder / "summary.json", dict(summary, figures=7))
+    md = report.render(root)
+    row = next(line for line in md.splitlines() if "| C2 |" in line)
+    assert "**invalid**" in row and document.MISSING_TEXT in row

@@ -126,7 +126,8 @@ def collect(results_dir: Path) -> Collected:
             continue
         summary = load_json(path)
         out.summaries[study] = summary
-        out.figures[study] = {f for f in summary.get("figures", []) if isinstance(f, str) and (folder / f).is_file()}
+        figs = summary.get("figures") if isinstance(summary.get("figures"), list) else []
+        out.figures[study] = {f for f in figs if isinstance(f, str) and "/" not in f and (folder / f).is_file()}
         out.runs[study] = _run_facts(folder)
         claims = summary.get("claims", {})
         if not isinstance(claims, dict):

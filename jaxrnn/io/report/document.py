@@ -317,7 +317,8 @@ def _appendix_effects(doc: Doc, got: Collected) -> None:
                      f"`{claim.get('test', '?')}`."))
         if claim.get("invalid_reason"):
             doc.add(wrap(f"Invalid because: {claim['invalid_reason']}"))
-        effects = claim.get("effects") or []
+        effects = claim.get("effects") if isinstance(claim.get("effects"), list) else []
+        effects = [e for e in effects if isinstance(e, dict)]
         if effects:
             doc.add("| effect | value [95 % interval] | n | unit |", "|---|---|---|---|",
                     *[_effect_row(e, is_exact(claim)) for e in effects])
