@@ -124,10 +124,11 @@ def _figures_of_part(part: dict, num: Numbering) -> list[tuple[Figure, bool]]:
     """(figure, first time shown) for a part: its listed figures, then any claim figure not listed."""
     out = []
     listed = list(part.get("figures", []))
-    for cid in part.get("claims", []):
+    for cid in part.get("claims", []):  # a claim's figure that the part does not show (e.g. renamed)
         claim = num.got.claims.get(cid)
         rel = claim.get("figure") if claim else None
-        if isinstance(rel, str) and rel and rel not in [r for r, _ in listed]:
+        known = [r for r, _ in listed] + [r for p in content.PARTS for r, _ in p.get("figures", [])]
+        if isinstance(rel, str) and rel and rel not in known:
             listed.append((rel, f"The figure the study gives for {cid} (no caption written for it yet)."))
     for rel, caption in listed:
         seen = rel in num.by_path
@@ -197,9 +198,8 @@ def _part(doc: Doc, part: dict, num: Numbering) -> None:
         claim = got.claims.get(cid)
         verdict = claim["verdict"] if claim else "no results yet"
         exact = " (exact)" if claim and is_exact(claim) else ""
-        doc.add(wrap(f"**{cid}: {content.CLAIMS[cid]}** Verdict: {verdict_md(verdict)}{exact}."))
         run = _claim_text(claim, "what_was_run")
-        doc.add(wrap(f"*What was run.* {run or MISSING_TEXT}"))
+        doc.add(wrap(f"**{cid}: {verdict_md(verdict)}{exact}.** *What was run:* {run or MISSING_TEXT}"))
     for fig, first in _figures_of_part(part, num):
         if first:
             doc.blocks.append(fig)
@@ -218,15 +218,16 @@ def _part(doc: Doc, part: dict, num: Numbering) -> None:
                                                      "evidence below.")
     doc.add(wrap(f"**Correct the sheet.** {correct}"))
     per_claim = [[(cid, c) for c in (_claim_text(got.claims.get(cid), "caveats") or [])] for cid in part["claims"]]
-    caveats = [pair for rank in range(3) for lst in per_claim for pair in lst[rank:rank + 1]]  # each claim's first
+    caveats = [lst[0] for lst in per_claim if lst]  # each claim's first (the studies list the most important first)
+    if len(caveats) == 1:
+        caveats += per_claim[[bool(lst) for lst in per_claim].index(True)][1:2]
     if caveats:
         doc.add("**Caveats.**", *[wrap(f"{c} ({cid})", "- ") for cid, c in caveats[:3]])
     elif part["claims"]:
         doc.add(f"**Caveats.** {MISSING_TEXT}")
     links = [f"[{cid}](#{slug(cid)})" for cid in part["claims"] if cid in got.claims]
     if links:
-        doc.add(f"**Evidence.** Every effect with its interval and n, the key number and the full evidence: "
-                f"Appendix A, {', '.join(links)}.")
+        doc.add(f"**Evidence** (every effect, interval and n): Appendix A, {', '.join(links)}.")
     doc.add(f"**Try it.** `{part['try']}`")
     doc.add(wrap(f"**Exercise.** {part['exercise']}"))
 
@@ -235,7 +236,7 @@ def _beyond(doc: Doc, num: Numbering) -> None:
     b = content.BEYOND
     summary = num.got.summaries.get(b["study"])
     text = summary.get("text") if isinstance(summary, dict) and isinstance(summary.get("text"), dict) else {}
-    doc.add(f"## {b['title']}")
+    doc.add(f"### {b['title']}")
     doc.add(b["model"])
     doc.add(wrap(f"*What was run.* {text.get('what_was_run') or MISSING_TEXT}"))
     for rel, caption in b["figures"]:
@@ -246,7 +247,6 @@ def _beyond(doc: Doc, num: Numbering) -> None:
     caveats = text.get("caveats") if isinstance(text.get("caveats"), list) else []
     if caveats:
         doc.add("**Caveats.**", *[wrap(str(c), "- ") for c in caveats[:3]])
-    doc.add("Its numbers are in Appendix D.")
     doc.add(f"**Try it.** `{b['try']}`")
 
 
@@ -267,7 +267,7 @@ def _front(doc: Doc, num: Numbering, plan: dict) -> None:
             claim = num.got.claims.get(cid)
             verdict = verdict_md(claim["verdict"]) if claim else NOT_MEASURED
             take = _claim_text(claim, "takeaway") or MISSING_TEXT
-            head = f"| [{part['id']}](#{anchor(part)}) | {cid} | {cell(content.CLAIMS[cid], 110)} | {verdict} | "
+            head = f"| [{part['id']}](#{anchor(part)}) | {cid} | {cell(content.SHORT[cid], 90)} | {verdict} | "
             tail = f" | {fig_txt} |"
             rows.append(head + cell(take, MAX_LINE - len(head) - len(tail)) + tail)  # as much as the line holds
     doc.add(*rows)
@@ -358,14 +358,15 @@ def _spectral_effects(summary: dict) -> list[dict]:
     return out
 
 
-def _appendix_beyond(doc: Doc, got: Collected) -> None:
+def _appendix_beyond(doc: Doc, got: Collected, num: Numbering) -> None:
     doc.add("## Appendix D. Studies beyond the sheet")
     summary = got.summaries.get("spectral")
     if summary is None:
         doc.add("The spectral study has not been run into this folder.")
         return
-    doc.add(wrap("The spectral study (vector RNNs, GRU and LSTM) has no claim of the sheet; its effects, "
-                 "by activation / kind of random matrix:"))
+    _beyond(doc, num)
+    doc.add(wrap("The spectral study has no claim of the sheet; its effects, by activation / kind of random "
+                 "matrix:"))
     effects = _spectral_effects(summary)
     rows = []
     for e in effects:
@@ -466,13 +467,12 @@ def build(results_dir: Path, out_dir: Path, got: Collected, bench: dict, gpu: Co
     _front(doc, num, plan)
     for part in content.PARTS:
         _part(doc, part, num)
-    _beyond(doc, num)
     doc.add(APPENDICES)
     _glossary(doc)
     _appendix_effects(doc, got)
     _appendix_rule(doc)
     _appendix_papers(doc)
-    _appendix_beyond(doc, got)
+    _appendix_beyond(doc, got, num)
     _appendix_runs(doc, got, bench)
     _appendix_gpu(doc, gpu, bench.get("gpu_check_gpu.json"))
     return doc, num
