@@ -214,18 +214,3 @@ def test_an_infinite_interval_of_one_replicate_is_not_invalid():
                                               "n": 1, "unit": "u"}]}}}
     assert runner.check_claims(summary) == []
     assert summary["claims"]["C0"]["verdict"] == "inconclusive"
-
-
-def test_report_lists_every_claim(tmp_path):
-    (tmp_path / "exp").mkdir()
-    write_json(tmp_path / "exp" / "summary.json", {
-        "figures": ["f.png"],
-        "claims": {"C2": {"verdict": "confirmed", "key_number": "0 violations", "evidence": "e",
-                          "figure": "exp/f.png", "test": "tests/t.py::t"}}})
-    text = report.write(tmp_path).read_text()
-    rows = [line for line in text.splitlines() if line.startswith("| C")]
-    assert len(rows) == len(report.CLAIMS)
-    c2 = next(r for r in rows if r.startswith("| C2 "))
-    assert "**confirmed**" in c2 and "0 violations" in c2
-    assert all("not yet measured" in r for r in rows if not r.startswith("| C2 "))
-    assert "![exp/f.png](exp/f.png)" in text

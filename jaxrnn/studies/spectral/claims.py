@@ -17,11 +17,27 @@ from jaxrnn.studies.spectral import names as N
 LN10 = float(np.log(10.0))
 
 
+# The study in plain words (beyond the sheet: it has no claim id); the report arranges these fields.
+TEXT = {
+    "takeaway": ("In a vector RNN the sheet's |w| < 4 becomes lambda_1(W) < 1/gamma (4 for sigmoid, 1 for tanh): "
+                 "below that line the gradient always vanishes; above it, growth becomes possible, not certain "
+                 "(the vector form of C2 and C3)."),
+    "what_was_run": ("Random recurrent matrices W were scaled to a grid of largest singular values lambda_1 and the "
+                     "norm of the Jacobian product dh_T/dh_0 was followed over T with QR renormalisation, which also "
+                     "gives the Lyapunov exponents. GRU and LSTM cells at their usual initialisation were run the "
+                     "same way."),
+    "caveats": ["The bound (gamma lambda_1)^T uses the largest singular value; the spectral radius alone does "
+                "not bound the product.",
+                "Chaos is judged from a few perturbed initial states per cell (a finite-time estimate).",
+                "Gated cells were measured at initialisation only, not after training."],
+}
+
+
 def summarise(ds, cfg, eps: float) -> dict:
     n = len(ds[N.RANK])
     return {"dtype": str(ds[N.COMPUTE_DTYPE]), "eps": eps, "invariants": invariants_report(ds, n, eps),
             "bound": bound_report(ds, n, eps), "growth": growth_report(ds), "chaos": chaos_report(ds, cfg),
-            "gated": gated_report(ds)}
+            "gated": gated_report(ds), "text": TEXT}
 
 
 def invariants_report(ds, n: int, eps: float) -> dict:

@@ -6,7 +6,30 @@ from jaxrnn import stats
 from jaxrnn.studies.threshold_rnns import names as N
 
 
-def _claim(rep: dict, muts: dict, learn: dict, test: str) -> dict:
+TEXT = {
+    "seed_a": {
+        "takeaway": ("The sheet's scalar threshold RNN is correct for every input sequence of every length: "
+                     "its hidden unit remembers whether a 0 has been seen."),
+        "what_was_run": ("The network and the task were combined into one product automaton and every reachable "
+                         "state was checked, which covers all lengths; an exhaustive run of all short binary "
+                         "sequences is the independent twin. Margins, single-weight mutations and learned "
+                         "networks show how much room the design has."),
+        "caveats": ["Correct with h_0 = 0 as the sheet assumes; another initial state is another network.",
+                    "II(0) = 1 here (the sheet's convention): a design sitting exactly on 0 would depend on it."],
+    },
+    "seed_b": {
+        "takeaway": ("The sheet's two-unit threshold RNN with its output fed back is correct for every pair of "
+                     "sequences of every length: the output acts as the memory of 'no mismatch yet'."),
+        "what_was_run": ("The product automaton of network and task was explored to every reachable state, which "
+                         "covers all lengths; all pairs of short binary sequences were also run exhaustively. "
+                         "Margins, single-weight mutations and learned networks show how much room the design has."),
+        "caveats": ["The first step uses c0, later steps c and the fed-back output: both are needed.",
+                    "The proof covers these exact weights; a learned network is proved correct or not one by one."],
+    },
+}
+
+
+def _claim(rep: dict, muts: dict, learn: dict, test: str, text: dict) -> dict:
     ex = rep["exhaustive"]
     ok = rep["proved"] and ex["wrong_outputs"] == 0
     pert = rep["perturbation"]
@@ -45,6 +68,9 @@ def _claim(rep: dict, muts: dict, learn: dict, test: str) -> dict:
         "conditions": "the sheet's weights, h0 = 0, binary inputs of every length; perturbations, mutations, learning",
         "figure": f"threshold_rnns/{N.FIG_AUTOMATA}",
         "test": test,
+        **text,
+        **({} if ok else {"takeaway": "The sheet's weights give a wrong output on some input: see the "
+                                      "counterexample in the evidence."}),
     }
 
 
@@ -52,7 +78,7 @@ def claims(summary: dict) -> dict:
     t = "tests/models/test_threshold.py"
     return {
         "C12": _claim(summary["designs"]["seed_a"], summary["mutations"]["seed_a"], summary["learning"]["seed_a"],
-                      f"{t}::test_seed_designs_are_proved"),
+                      f"{t}::test_seed_designs_are_proved", TEXT["seed_a"]),
         "C13": _claim(summary["designs"]["seed_b"], summary["mutations"]["seed_b"], summary["learning"]["seed_b"],
-                      f"{t}::test_seed_designs_are_proved"),
+                      f"{t}::test_seed_designs_are_proved", TEXT["seed_b"]),
     }
