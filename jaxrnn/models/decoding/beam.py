@@ -55,13 +55,15 @@ def beam_search(logits_fn, transition_fn, params, state0, *, num_beams: int, max
 
 
 def beam_search_with(logits_fn, transition_fn, params, state0, eos_id, length_penalty, rule_top_k, width=None, *,
-                     num_beams: int, max_len: int) -> Beams:
+                     num_beams: int, max_len: int, with_open: bool = False):
     """Beam search with traced eos_id, length_penalty, rule flag (``True``: "top_k") and width; no validation.
 
     ``num_beams`` (static) is the buffer; ``width`` (traced, 1..num_beams, default num_beams) the beam
     width actually searched: beams and pool entries ranked at or beyond it are dropped (-inf), so one
     compilation serves every width up to the buffer, with the same result as a buffer of that width
     (ties are broken by index in both, and the dropped entries come last).
+    ``with_open`` (static): also return the best raw score of the beams still open when the search ended
+    (-inf if none), an upper bound on any completion of them: ``(Beams, open_raw)``.
     """
     k, L = num_beams, max_len
     width = jnp.int32(k) if width is None else jnp.clip(jnp.asarray(width, jnp.int32), 1, k)
@@ -108,8 +110,10 @@ def beam_search_with(logits_fn, transition_fn, params, state0, eos_id, length_pe
                  keep(new_fin, fin), done | stop)
         return carry, None
 
-    (_, _, _, fin, _), _ = lax.scan(step, (states, alive_tok, alive_score, fin, jnp.bool_(False)), jnp.arange(L))
-    return fin
+    (_, _, alive_score, fin, _), _ = lax.scan(step, (states, alive_tok, alive_score, fin, jnp.bool_(False)),
+                                              jnp.arange(L))
+    return (fin, jnp.max(alive_score)) if with_open else fin
 
 
-_beam_search = jax.jit(beam_search_with, static_argnames=("logits_fn", "transition_fn", "num_beams", "max_len"))
+_beam_search = jax.jit(beam_search_with, static_argnames=("logits_fn", "transition_fn", "num_beams", "max_len",
+                                                       "with_open"))
