@@ -27,8 +27,8 @@ enumeration). Every name is re-exported here, so ``from jaxrnn.models.decoding i
 """
 
 from jaxrnn.models.decoding.beam import Beams, _beam_search, beam_search, beam_search_with, length_penalty_factor
-from jaxrnn.models.decoding.core import (BEAM_RULES, NEG_INF, TINY, TOP_P_TOL, Decoded, SamplerOptions, _clean, _concrete,
-                                         _is_int, _model_vocab, _shifted, _split, _two_prod, _two_sum, check_options,
+from jaxrnn.models.decoding.core import (BEAM_RULES, NEG_INF, TINY, TOP_P_TOL, Decoded, SamplerOptions, _clean,
+                                         _concrete, _is_int, _model_vocab, _shifted, _split, _two_prod, _two_sum, check_options,
                                          exact_top_p, log_softmax, sampler_options, shifted_logits, split_top_p,
                                          vocab_size)
 from jaxrnn.models.decoding.exact import (MAX_ENUMERATED, Exact, _exact_search, _score_row, enumerate_sequences,

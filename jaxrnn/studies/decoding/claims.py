@@ -149,8 +149,9 @@ def c10(s: dict) -> dict:
     eq = s["equivalence"]
     n = eq["sequences"]
     untied_bad = eq.get("top1_disagree_untied", n - eq["top1_equals_greedy"])
-    e1 = stats.rate("top-1 draw equals greedy's token at every step", eq["top1_equals_greedy"], n)
-    e2 = stats.rate("top-V draw equals pure sampling's at every step, same key", eq["topV_equals_pure"], n)
+    effects = [stats.rate("top-1 draw equals greedy's token at every step", eq["top1_equals_greedy"], n),
+               stats.rate("top-V draw equals pure sampling's at every step, same key", eq["topV_equals_pure"], n)
+               ] if n else []
     if n == 0:
         verdict, why = stats.NOT_TESTED, "no sequences were drawn"
     elif untied_bad == 0 and eq["topV_equals_pure"] == n:
@@ -163,7 +164,7 @@ def c10(s: dict) -> dict:
         "verdict": verdict,
         "rule": ("C10 is an identity, checked token for token with the same keys at every step of every sampled "
                  "sequence: confirmed when no sequence disagrees at an untied step, refuted otherwise."),
-        "effects": [e1.to_dict(), e2.to_dict()],
+        "effects": [e.to_dict() for e in effects],
         "key_number": (f"top-1 = greedy on {eq['top1_equals_greedy']}/{n} and top-V = pure sampling on "
                        f"{eq['topV_equals_pure']}/{n} sequences ({why})"),
         "evidence": (f"{tied} of {steps} top-1 steps had a tied maximum. Tie convention (tested): top-k keeps every "
@@ -198,7 +199,9 @@ def c11(s: dict, cfg) -> dict:
                 e = stats.paired_effect(f"{cname}: {label}, top-{V} minus top-{k}", big[fail], sm[fail], "rate",
                                         bounds=(-1.0, 1.0))
                 effects.append(e)
-                verdicts[f"{cname}, {fail}, k={k} vs {V}"] = stats.combine(
+                none_failed = stats.at_bound(np.concatenate([big[fail], sm[fail]]), 0.0)
+                # the nonsense half decides whether the condition can show the claim at all
+                verdicts[f"{cname}, {fail}, k={k} vs {V}"] = stats.NOT_TESTED if none_failed else stats.combine(
                     {"more nonsense": stats.verdict(e, +1), "more diversity": stats.verdict(e_div, +1)})
         for k in [1, cfg.moderate_k, V]:
             for name in ("precision", "recall"):
@@ -215,8 +218,8 @@ def c11(s: dict, cfg) -> dict:
         "verdict_by_failure_definition": {"impossible only": imp_only, "all failures": all_f},
         "per_condition": verdicts,
         "rule": ("C11 per condition (noise share, failure definition, small k): the failure rate of top-V minus "
-                 "top-k (claimed > 0) combined with the entropy of top-V minus top-k (claimed > 0), paired over "
-                 "models."),
+                 "top-k (claimed > 0; not tested where no sample failed at either k) combined with the entropy of "
+                 "top-V minus top-k (claimed > 0), paired over models."),
         "effects": [e.to_dict() for e in effects],
         "key_number": (f"{c0}, k=1 / {cfg.moderate_k} / {V}: impossible "
                        + " / ".join(_pct(m(k, "impossible")) for k in (1, cfg.moderate_k, V)) + "; all failures "

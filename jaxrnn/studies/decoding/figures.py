@@ -106,7 +106,7 @@ def _fig_sampling(ds: Dataset, folder) -> str:
     ax, m = axes[1, 1], share == shares[0]
     for j, (f, name) in enumerate((("top_k", "top-k"), ("top_p", "top-p"), ("temperature", "temperature"))):
         idx = np.flatnonzero(fam == f)
-        span = f" {val[idx][0]:g}-{val[idx][-1]:g}"
+        span = f" {val[idx][0]:g}" + (f"-{val[idx][-1]:g}" if len(idx) > 1 else "")
         ax.plot(ds[N.ENTROPY][idx][:, m].mean(-1), ds["failure"][idx][:, m].mean(-1), label=name + span, **_style(j))
     ax.axvline(ds[N.SOURCE_ENTROPY].mean(), color=OKABE_ITO[6], ls=":", lw=1.5, label="the sources' entropy")
     ax.set_xlabel("entropy of the sampling distribution (nats per sequence)")
