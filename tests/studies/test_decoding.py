@@ -176,14 +176,14 @@ def test_replay_agreement_is_the_identity_and_can_fail():
 CFG = decoding.Config.quick()  # widths (1, 2, 4, 8), reference 2, cap 12
 N_MODELS = 6
 RAMP = np.arange(N_MODELS, dtype=float)
+KS = ("1", "2", "4", "8")
+ONES = np.ones(N_MODELS)
 
 
-def _search_entry(gap1, gap8, len2, len8, div2, div8, valid2=None, valid8=None):
-    ones = np.ones(N_MODELS)
-    per_k = {"1": dict(gap=gap1, length=ones * 8, valid=ones, distinct=ones * 3),
-             "2": dict(gap=(gap1 + gap8) / 2, length=len2, valid=ones if valid2 is None else valid2, distinct=div2),
-             "4": dict(gap=gap8, length=len8, valid=ones, distinct=div8),
-             "8": dict(gap=gap8, length=len8, valid=ones if valid8 is None else valid8, distinct=div8)}
+def _entry(gap, length, distinct, valid=lambda i: ONES):
+    """A condition's per-width values, each a function of the width's index i (0..3) giving (models,)."""
+    per_k = {k: {"gap": gap(i), "length": length(i), "distinct": distinct(i), "valid": valid(i)}
+             for i, k in enumerate(KS)}
     per_k = {k: {n: [float(x) for x in v] for n, v in d.items()} for k, d in per_k.items()}
     return {"alpha=0/top_k": per_k, "alpha=0/pool": per_k, "exact_valid": [1.0] * N_MODELS,
             "exact_length": [1.0] * N_MODELS, "exact_complete": [1.0] * N_MODELS, "exact_nodes": [10.0] * N_MODELS,
@@ -196,39 +196,50 @@ def _search_summary(entry):
             "source_reference": {"mean_length": [9.0] * N_MODELS}}
 
 
-CASES = {  # gap k=1, gap k=8, length k=2, length k=8, distinct k=2, distinct k=8
-    "confirmed": (3 + RAMP, 0 * RAMP, 6 + RAMP, 1 + 0 * RAMP, 3 + RAMP % 2, 0 * RAMP),
-    "refuted": (0 * RAMP, 3 + RAMP, 1 + 0 * RAMP, 6 + RAMP, 0 * RAMP, 3 + RAMP % 2),
-    "nuanced": (3 + RAMP, 0 * RAMP, 1 + 0 * RAMP, 6 + RAMP, 0 * RAMP, 3 + RAMP % 2),
-    "inconclusive": (RAMP - 2.5, 0 * RAMP, 6 + RAMP, 1 + 0 * RAMP, 3 + RAMP % 2, 0 * RAMP),
-}
+MISSES = lambda i: (3 + RAMP) * (i == 0)  # noqa: E731  a gap at k=1 only
+FINDS = lambda i: (3 + RAMP) * (i == 3)  # noqa: E731  the swapped pair: a gap at the largest k only
+SHORTER = lambda i: 20 - 5 * i + RAMP % 2  # noqa: E731
+LONGER = lambda i: 5 + 5 * i + RAMP % 2  # noqa: E731
+FEWER = lambda i: np.maximum(6 - 2 * i - RAMP % 2, 0)  # noqa: E731
+MORE = lambda i: 2 * i + RAMP % 2  # noqa: E731
+NOISY = lambda i: 1 + RAMP + (i == 0) * np.where(RAMP % 2, 1.0, -1.0)  # noqa: E731  gap k=1 - k=8 averages 0
+CASES = {"confirmed": (MISSES, SHORTER, FEWER), "refuted": (FINDS, LONGER, MORE), "nuanced": (MISSES, LONGER, MORE),
+         "inconclusive": (NOISY, SHORTER, FEWER)}
 
 
 @pytest.mark.parametrize("want", list(CASES))
 def test_c9_verdicts_on_known_data(want):
-    gap1, gap8, len2, len8, div2, div8 = CASES[want]
-    got = K.c9(_search_summary(_search_entry(np.maximum(gap1, 0) if want != "inconclusive" else gap1, gap8, len2,
-                                             len8, div2, div8)), CFG)
-    assert got["verdict"] == want
+    assert K.c9(_search_summary(_entry(*CASES[want])), CFG)["verdict"] == want
 
 
 def test_c9_not_tested_and_a_flipped_sign():
-    flat = _search_entry(0 * RAMP, 0 * RAMP, 1 + 0 * RAMP, 1 + 0 * RAMP, 0 * RAMP, 0 * RAMP)
+    flat = _entry(lambda i: 0 * RAMP, lambda i: ONES, lambda i: 0 * RAMP)  # every output empty, the mode found
     got = K.c9(_search_summary(flat), CFG)
     assert got["verdict"] == stats.NOT_TESTED and "gap 0" in " ".join(got["not_tested_reasons"].values())
-    # (a) alone: swapping the widths (k=1 <-> k=8) turns a confirmed gap into a refuted one
-    gap1, gap8, len2, len8, div2, div8 = CASES["confirmed"]
-    a = K.search_condition(_search_entry(gap1, gap8, len2, len8, div2, div8)["alpha=0/top_k"], "1", "2", "8", "x", 12)
-    b = K.search_condition(_search_entry(gap8, gap1, len2, len8, div2, div8)["alpha=0/top_k"], "1", "2", "8", "x", 12)
-    assert a[0]["(a) small k misses the mode"] == "confirmed" and b[0]["(a) small k misses the mode"] == "refuted"
-    # validity at its bound (1 everywhere) is not tested and set aside; a drop in validity votes
-    assert a[2]["(b) fewer valid"] == stats.NOT_TESTED
-    drop = K.search_condition(_search_entry(gap1, gap8, len2, len8, div2, div8, valid2=np.ones(N_MODELS),
-                                            valid8=(RAMP % 2))["alpha=0/top_k"], "1", "2", "8", "x", 12)
-    assert drop[2]["(b) fewer valid"] == "inconclusive"  # half the models lose validity: interval reaches 0
-    gain = K.search_condition(_search_entry(gap1, gap8, len2, len8, div2, div8, valid2=0 * RAMP,
-                                            valid8=np.ones(N_MODELS))["alpha=0/top_k"], "1", "2", "8", "x", 12)
-    assert gain[2]["(b) fewer valid"] == "refuted"
+    cond = lambda *f, **kw: K.search_condition(_entry(*f, **kw)["alpha=0/top_k"], "1", "2", "8", "x", 12)[2]  # noqa
+    # (a) alone: swapping the widths (the gap at k=1 <-> at k=8) turns confirmed into refuted
+    assert cond(MISSES, SHORTER, FEWER)["(a) small k misses the mode"] == "confirmed"
+    assert cond(FINDS, SHORTER, FEWER)["(a) small k misses the mode"] == "refuted"
+    # (b) the trend's sign: shorter with k is confirmed, longer refuted; validity at its bound is set aside
+    assert cond(MISSES, SHORTER, FEWER)["(b) shorter"] == "confirmed"
+    assert cond(MISSES, LONGER, FEWER)["(b) shorter"] == "refuted"
+    assert cond(MISSES, SHORTER, FEWER)["(b) fewer valid"] == stats.NOT_TESTED
+    half = cond(MISSES, SHORTER, FEWER, valid=lambda i: np.where(RAMP % 2, 1.0, float(i < 2)))
+    assert half["(b) fewer valid"] == "inconclusive"  # validity lost at large k by half the models only
+    gain = cond(MISSES, SHORTER, FEWER, valid=lambda i: float(i > 0) * ONES)
+    assert gain["(b) fewer valid"] == "refuted" and gain["(b) large k: short, generic output"] == "nuanced"
+
+
+def test_trend_is_kendalls_tau_over_every_width():
+    by_k = {"1": [3.0, 1.0, 2.0], "2": [2.0, 1.0, 2.0], "4": [1.0, 1.0, 3.0], "8": [0.0, 1.0, 1.0]}
+    tau = K.trend(by_k)
+    assert tau[0] == pytest.approx(-1.0) and tau[1] == 0.0
+    # slow twin: concordant minus discordant pairs over sqrt of the untied pair counts (tau-b)
+    x, y = [0, 1, 2, 3], [2.0, 2.0, 3.0, 1.0]
+    pairs = [(i, j) for i in range(4) for j in range(i + 1, 4)]
+    s = sum(np.sign(x[j] - x[i]) * np.sign(y[j] - y[i]) for i, j in pairs)
+    untied_y = sum(y[i] != y[j] for i, j in pairs)
+    assert tau[2] == pytest.approx(s / np.sqrt(len(pairs) * untied_y))
 
 
 def _equivalence(n, agree, pure, untied_bad):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from scipy import stats as _sps
+
 from jaxrnn import stats
 
 T_MODELS = "tests/models/test_decoding.py"
@@ -30,45 +32,63 @@ def _count(values) -> tuple[int, int]:
     return int(v.sum()), int(v.size)
 
 
-def search_condition(a0: dict, small: str, ref: str, big: str, label: str, max_len: int) -> tuple[dict, list]:
-    """C9 in one condition (one family, noise share and beam rule), paired over models.
+def trend(values_by_k: dict) -> np.ndarray:
+    """Per model, Kendall's tau-b between the beam width and a measure over every width tested ({k: values}):
+    -1 falls with k at every step, +1 rises; 0 where the measure does not move with k (constant)."""
+    ks = sorted(values_by_k, key=int)
+    table = np.asarray([values_by_k[k] for k in ks], float)  # (widths, models)
+    x = np.log(np.asarray(ks, float))
+    out = []
+    for col in table.T:
+        tau = _sps.kendalltau(x, col).statistic if np.ptp(col) > 0 else 0.0
+        out.append(0.0 if np.isnan(tau) else float(tau))
+    return np.asarray(out)
+
+
+def search_condition(entry: dict, small: str, ref: str, big: str, label: str, max_len: int) -> tuple:
+    """C9 in one condition (one family, noise share and beam rule), over models.
 
     (a) "small k misses the most probable sequence": the score gap log p(mode) - log p(beam) at the smallest
-        k minus at the largest (claimed > 0), over the models whose exact search finished; not tested when
-        the gap is 0 at both widths for every model (no search error to see) or fewer than 2 models remain.
-    (b) "large k gives short, generic output": output length, valid-output rate and token diversity
-        (distinct ids) at the largest k against the reference k (claimed: shorter, fewer valid, fewer
-        distinct ids); each not tested where it sits at a bound at both widths for every model (length 1
-        (empty) or the cap, validity 0 or 1, diversity 0). (b) combines the three.
-    ``a0``: {k: {"gap", "length", "valid", "distinct"}} per model. Returns ({part: verdict}, effects,
+        k minus at the largest (claimed > 0), paired over the models whose exact search finished; not tested
+        when the gap is 0 at both widths for every model (no search error to see) or < 2 models remain.
+    (b) "large k gives short, generic output", over the whole k range: per model, Kendall's tau between k
+        and the output length, its validity under the true source and its token diversity (distinct ids),
+        each averaged over models (claimed < 0); each not tested where the measure sits at one bound at
+        every k for every model (length 1 (empty) or the cap, validity 0 or 1, diversity 0). (b) combines
+        the three. Reported beside: the same measures at the largest k minus the reference k, paired.
+    ``entry``: {k: {"gap", "length", "valid", "distinct"}} per model. Returns ({part: verdict}, effects,
     {part and sub-part: verdict}, the reason (a) is not tested or None)."""
+    a0 = entry
+    name_gap = f"{label}: score gap to the mode, k={small} minus k={big}"
     gap_s, gap_b = np.asarray(a0[small]["gap"], float), np.asarray(a0[big]["gap"], float)
     known = np.isfinite(gap_s) & np.isfinite(gap_b)
-    e_gap = stats.paired_effect(f"{label}: score gap to the mode, k={small} minus k={big}", gap_s[known],
-                                gap_b[known], "nats") if known.sum() else stats.Effect(
-        f"{label}: score gap to the mode, k={small} minus k={big}", float("nan"), (float("nan"),) * 2, 0, "nats")
-    no_gap = ("every beam found the mode at both widths (gap 0): no search error to see" if known.sum() and
-              stats.at_bound(np.concatenate([gap_s[known], gap_b[known]]), 0.0) else
-              None if known.sum() >= 2 else "fewer than 2 models with a finished exact search")
-    if known.sum() == 0:
-        parts = {"(a) small k misses the mode": stats.NOT_TESTED}
+    if known.sum():
+        e_gap = stats.paired_effect(name_gap, gap_s[known], gap_b[known], "nats")
     else:
-        parts = {"(a) small k misses the mode": stats.powered_verdict(e_gap, +1, no_gap)}
-    both = lambda key: np.concatenate([a0[ref][key], a0[big][key]])  # noqa: E731
-    e_len = stats.paired_effect(f"{label}: output length k={big} minus k={ref}", a0[big]["length"], a0[ref]["length"],
-                                "ids")
-    e_valid = stats.paired_effect(f"{label}: valid outputs k={big} minus k={ref}", a0[big]["valid"],
-                                  a0[ref]["valid"], "rate difference", bounds=(-1.0, 1.0))
-    e_div = stats.paired_effect(f"{label}: distinct ids in the output k={big} minus k={ref}", a0[big]["distinct"],
-                                a0[ref]["distinct"], "ids")
-    len_bound = stats.at_bound(both("length"), 1.0) or stats.at_bound(both("length"), float(max_len))
-    valid_bound = stats.at_bound(both("valid"), 1.0) or stats.at_bound(both("valid"), 0.0)
-    b = {"shorter": stats.powered_verdict(e_len, -1, "every output empty or at the cap" if len_bound else None),
-         "fewer valid": stats.powered_verdict(e_valid, -1, "validity 0 or 1 everywhere" if valid_bound else None),
-         "less diverse": stats.powered_verdict(e_div, -1, "every output empty" if stats.at_bound(both("distinct"), 0.0)
-                                               else None)}
+        e_gap = stats.Effect(name_gap, float("nan"), (float("nan"), float("nan")), 0, "nats")
+    if known.sum() < 2:
+        no_gap = "fewer than 2 models with a finished exact search"
+    elif stats.at_bound(np.concatenate([gap_s[known], gap_b[known]]), 0.0):
+        no_gap = "every beam found the mode at both widths (gap 0): no search error to see"
+    else:
+        no_gap = None
+    parts = {"(a) small k misses the mode": stats.NOT_TESTED if no_gap else stats.powered_verdict(e_gap, +1)}
+    every = lambda key: np.concatenate([a0[k][key] for k in a0])  # noqa: E731
+    bounds = {"length": (1.0, float(max_len)), "valid": (0.0, 1.0), "distinct": (0.0,)}
+    why = {"length": "every output empty or at the cap", "valid": "validity 0 or 1 everywhere",
+           "distinct": "every output empty"}
+    b, effects = {}, [e_gap]
+    for key, part, unit in (("length", "shorter", "ids"), ("valid", "fewer valid", "rate difference"),
+                            ("distinct", "less diverse", "ids")):
+        taus = trend({k: a0[k][key] for k in a0})
+        e = stats.mean_effect(f"{label}: Kendall tau of k and output {key} over k={small}..{big}", taus, "tau",
+                              bounds=(-1.0, 1.0))
+        effects += [e, stats.paired_effect(f"{label}: output {key} k={big} minus k={ref}", a0[big][key], a0[ref][key],
+                                           unit)]
+        flat = any(stats.at_bound(every(key), bnd) for bnd in bounds[key])
+        b[part] = stats.powered_verdict(e, -1, why[key] if flat else None)
     parts["(b) large k: short, generic output"] = stats.combine(b)
-    return parts, [e_gap, e_len, e_valid, e_div], {**parts, **{f"(b) {k}": v for k, v in b.items()}}, no_gap
+    return parts, effects, {**parts, **{f"(b) {k}": v for k, v in b.items()}}, no_gap
 
 
 def c9(s: dict, cfg) -> dict:
@@ -112,9 +132,10 @@ def c9(s: dict, cfg) -> dict:
         "parts": parts_of,
         "not_tested_reasons": reasons,
         "rule": ("C9 per trained-GRU condition (noise share) under the top-k beam rule: (a) the score gap "
-                 f"log p(mode) - log p(beam), k={small} minus k={big} (claimed > 0), and (b) length, valid rate and "
-                 f"distinct ids, k={big} minus k={r} (claimed < 0), paired over models; a part whose measure sits at "
-                 "its bound is not tested. The pool rule and the true source are counter-conditions."),
+                 f"log p(mode) - log p(beam), k={small} minus k={big} (claimed > 0, paired over models), and (b) "
+                 f"Kendall's tau between k ({small}..{big}) and the output's length, validity and distinct ids "
+                 "(claimed < 0, mean over models); a part whose measure sits at its bound is not tested. The pool "
+                 "rule and the true source are counter-conditions."),
         "effects": [e.to_dict() for e in effects],
         "key_number": (f"{g0}, top-k rule: gap to the mode {mean(small, 'gap'):.1f} nats at k={small}, "
                        f"{mean(big, 'gap'):.1f} at k={big}; length {mean(r, 'length'):.1f} ids at k={r}, "
