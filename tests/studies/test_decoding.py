@@ -223,11 +223,13 @@ def test_c9_not_tested_and_a_flipped_sign():
     # (b) the trend's sign: shorter with k is confirmed, longer refuted; validity at its bound is set aside
     assert cond(MISSES, SHORTER, FEWER)["(b) shorter"] == "confirmed"
     assert cond(MISSES, LONGER, FEWER)["(b) shorter"] == "refuted"
-    assert cond(MISSES, SHORTER, FEWER)["(b) fewer valid"] == stats.NOT_TESTED
+    assert cond(MISSES, SHORTER, FEWER)["(b) safe (valid)"] == stats.NOT_TESTED
     half = cond(MISSES, SHORTER, FEWER, valid=lambda i: np.where(RAMP % 2, 1.0, float(i < 2)))
-    assert half["(b) fewer valid"] == "inconclusive"  # validity lost at large k by half the models only
-    gain = cond(MISSES, SHORTER, FEWER, valid=lambda i: float(i > 0) * ONES)
-    assert gain["(b) fewer valid"] == "refuted" and gain["(b) large k: short, generic output"] == "nuanced"
+    assert half["(b) safe (valid)"] == "inconclusive"  # validity lost at large k by half the models only
+    gain = cond(MISSES, SHORTER, FEWER, valid=lambda i: float(i > 0) * ONES)  # unfinished at k=1, valid after
+    assert gain["(b) safe (valid)"] == "confirmed"
+    loss = cond(MISSES, SHORTER, FEWER, valid=lambda i: float(i < 2) * ONES)  # the beam curse: invalid at large k
+    assert loss["(b) safe (valid)"] == "refuted" and loss["(b) large k: short, generic, safe output"] == "nuanced"
 
 
 def test_trend_is_kendalls_tau_over_every_width():

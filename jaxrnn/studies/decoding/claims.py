@@ -51,9 +51,10 @@ def search_condition(entry: dict, small: str, ref: str, big: str, label: str, ma
     (a) "small k misses the most probable sequence": the score gap log p(mode) - log p(beam) at the smallest
         k minus at the largest (claimed > 0), paired over the models whose exact search finished; not tested
         when the gap is 0 at both widths for every model (no search error to see) or < 2 models remain.
-    (b) "large k gives short, generic output", over the whole k range: per model, Kendall's tau between k
-        and the output length, its validity under the true source and its token diversity (distinct ids),
-        each averaged over models (claimed < 0); each not tested where the measure sits at one bound at
+    (b) "large k gives generic, safe output", over the whole k range: per model, Kendall's tau between k
+        and the output length (claimed < 0: short), its validity under the true source (claimed > 0: safe,
+        the homework's word) and its token diversity (distinct ids, claimed < 0: generic), each averaged
+        over models; each not tested where the measure sits at one bound at
         every k for every model (length 1 (empty) or the cap, validity 0 or 1, diversity 0). (b) combines
         the three. Reported beside: the same measures at the largest k minus the reference k, paired.
     ``entry``: {k: {"gap", "length", "valid", "distinct"}} per model. Returns ({part: verdict}, effects,
@@ -78,16 +79,16 @@ def search_condition(entry: dict, small: str, ref: str, big: str, label: str, ma
     why = {"length": "every output empty or at the cap", "valid": "validity 0 or 1 everywhere",
            "distinct": "every output empty"}
     b, effects = {}, [e_gap]
-    for key, part, unit in (("length", "shorter", "ids"), ("valid", "fewer valid", "rate difference"),
-                            ("distinct", "less diverse", "ids")):
+    for key, part, unit, sign in (("length", "shorter", "ids", -1), ("valid", "safe (valid)", "rate difference", +1),
+                                  ("distinct", "less diverse", "ids", -1)):
         taus = trend({k: a0[k][key] for k in a0})
         e = stats.mean_effect(f"{label}: Kendall tau of k and output {key} over k={small}..{big}", taus, "tau",
                               bounds=(-1.0, 1.0))
         effects += [e, stats.paired_effect(f"{label}: output {key} k={big} minus k={ref}", a0[big][key], a0[ref][key],
                                            unit)]
         flat = any(stats.at_bound(every(key), bnd) for bnd in bounds[key])
-        b[part] = stats.powered_verdict(e, -1, why[key] if flat else None)
-    parts["(b) large k: short, generic output"] = stats.combine(b)
+        b[part] = stats.powered_verdict(e, sign, why[key] if flat else None)
+    parts["(b) large k: short, generic, safe output"] = stats.combine(b)
     return parts, effects, {**parts, **{f"(b) {k}": v for k, v in b.items()}}, no_gap
 
 
@@ -133,19 +134,20 @@ def c9(s: dict, cfg) -> dict:
         "not_tested_reasons": reasons,
         "rule": ("C9 per trained-GRU condition (noise share) under the top-k beam rule: (a) the score gap "
                  f"log p(mode) - log p(beam), k={small} minus k={big} (claimed > 0, paired over models), and (b) "
-                 f"Kendall's tau between k ({small}..{big}) and the output's length, validity and distinct ids "
-                 "(claimed < 0, mean over models); a part whose measure sits at its bound is not tested. The pool "
-                 "rule and the true source are counter-conditions."),
+                 f"Kendall's tau between k ({small}..{big}) and the output's length (claimed < 0), validity (> 0: "
+                 "safe) and distinct ids (< 0), mean over models; a part whose measure sits at its bound is not "
+                 "tested. The pool rule and the true source are counter-conditions."),
         "effects": [e.to_dict() for e in effects],
         "key_number": (f"{g0}, top-k rule: gap to the mode {mean(small, 'gap'):.1f} nats at k={small}, "
                        f"{mean(big, 'gap'):.1f} at k={big}; length {mean(r, 'length'):.1f} ids at k={r}, "
                        f"{mean(big, 'length'):.1f} at k={big}; distinct ids {mean(r, 'distinct'):.1f} -> "
                        f"{mean(big, 'distinct'):.1f}"),
-        "evidence": (f"{cfg.n_sources} random sources, {cfg.vocab} tokens + EOS, EOS possible from the first step "
-                     f"(samples {src_len:.1f} ids on average, cap {cfg.max_len}); one GRU per source and noise share. "
-                     f"GRU modes average {mode_len:.1f} ids. Exact search unfinished within {cfg.max_nodes} nodes: "
-                     f"{n_open}/{n_models} (set aside). Per condition: "
-                     + "; ".join(f"{k}: {v}" for k, v in voted.items()) + "."),
+        "evidence": (f"EOS possible from step 1 (source samples {src_len:.0f} ids on average, cap {cfg.max_len}); "
+                     f"GRU modes {mode_len:.1f} ids long. Exact searches unfinished within {cfg.max_nodes} nodes: "
+                     f"{n_open}/{n_models}. " + "; ".join(
+                         f"{k.split(',')[0]}: (a) {parts_of[k]['(a) small k misses the mode']}, short "
+                         f"{parts_of[k]['(b) shorter']}, safe {parts_of[k]['(b) safe (valid)']}, generic "
+                         f"{parts_of[k]['(b) less diverse']}" for k in voted) + "."),
         "counter_evidence": "; ".join(f"{k}: {v}" for k, v in counter.items()),
         "conditions": {"beam_rules": RULE_NAMES, "deciding_beam_rule": HEAD_RULE,
                        "noise_shares": list(cfg.noise_shares), "beam_widths": widths, "reference_width": ref,
@@ -154,8 +156,8 @@ def c9(s: dict, cfg) -> dict:
         "figure": "decoding/search.png",
         "test": (f"{T_MODELS}::test_beam_search_matches_its_slow_twin, "
                  f"{T_MODELS}::test_branch_and_bound_equals_enumeration, {T_STUDY}::test_c9_verdicts_on_known_data"),
-        "takeaway": ("A narrow beam misses the model's most probable sequence, and a wide one finds it, but that "
-                     "sequence is often short and generic: search error is not the only error."),
+        "takeaway": ("A narrow beam misses the model's most probable sequence; a wide beam finds it, and that "
+                     "sequence is often short and generic, even empty: fixing search errors exposes model errors."),
         "what_was_run": (f"GRU language models were trained on samples of random sources with exact probabilities "
                          f"({cfg.vocab} tokens + EOS), some on targets cut short at random. Beam search at widths "
                          f"{widths[0]}-{widths[-1]} was compared with the exact most probable sequence found by "

@@ -101,8 +101,8 @@ def _fig_sampling(ds: Dataset, folder) -> str:
         a.set_xticks(val[topk], [f"{v:g}" for v in val[topk]], minor=False)
         a.minorticks_off()
         a.set_xlabel("top-k")
-    axes[0, 0].legend(loc="center left")
-    ax.legend(loc="center right")
+    axes[0, 0].legend(loc="best")
+    ax.legend(loc="best")
     ax, m = axes[1, 1], share == shares[0]
     for j, (f, name) in enumerate((("top_k", "top-k"), ("top_p", "top-p"), ("temperature", "temperature"))):
         idx = np.flatnonzero(fam == f)
