@@ -61,6 +61,7 @@ def _fig_search(ds: Dataset, folder) -> str:
               (ax_valid, "(d) output possible under the true source", "share of models"))
     for ax, title, ylabel in panels:
         _width_axis(ax, k)
+        ax.tick_params(labelbottom=True)
         ax.set_ylabel(ylabel)
         ax.set_title(title)
     ax_valid.set_ylim(-0.05, 1.05)
@@ -82,7 +83,7 @@ def _fig_sampling(ds: Dataset, folder) -> str:
     for c, s in enumerate(shares[:2]):
         ax, m = axes[0, c], share == s
         for j, name in enumerate(("impossible", "nonterminating", "degenerate", "failure")):
-            ax.plot(val[topk], ds[name][topk][:, m].mean(-1), label=name if name != "failure" else "all failures",
+            ax.plot(val[topk], ds[name][topk][:, m].mean(-1), label={"failure": "all failures", "nonterminating": "non-terminating"}.get(name, name),
                     **_style(j))
         ax.set_title(f"({'ab'[c]}) failures under the true source, noise {s:g} (n={int(m.sum())} GRUs)")
         ax.set_ylabel("share of samples")
@@ -92,7 +93,8 @@ def _fig_sampling(ds: Dataset, folder) -> str:
         m = share == s
         for j, name in enumerate(("precision", "recall")):
             st = _style(2 * c + j)
-            ax.plot(val[topk], ds[name][topk][:, m].mean(-1), label=f"{name}, noise {s:g}", **st)
+            x = val[topk] * 2.0 ** (0.1 * (c - 0.5))  # side by side on the log axis: the noise shares may coincide
+            ax.plot(x, ds[name][topk][:, m].mean(-1), label=f"{name}, noise {s:g}", **st)
     ax.set_title("(c) precision and recall of top-k")
     ax.set_ylabel("share (precision: of samples; recall: of source samples)")
     ax.set_ylim(-0.05, 1.05)
@@ -112,7 +114,7 @@ def _fig_sampling(ds: Dataset, folder) -> str:
     ax.set_xlabel("entropy of the sampling distribution (nats per sequence)")
     ax.set_ylabel("all failures (share of samples)")
     ax.set_title(f"(d) failures against diversity, noise {shares[0]:g}")
-    ax.legend(loc="upper right")
+    ax.legend(loc="lower right")
     fig.suptitle(f"Sampling from the trained GRUs ({int(ds[N.SETTING_VALUE][topk].max()):d} ids), judged under "
                  "the true sources: means over models")
     return save_figure(fig, folder, N.FIG_SAMPLING)
