@@ -87,9 +87,15 @@ def test_quick_end_to_end(tmp_path):
     assert s["equivalence"]["top1_equals_greedy"] == s["equivalence"]["sequences"]  # no ties in trained models
     assert s["equivalence"]["tie_probability_top1_is_greedy"] == pytest.approx(0.5)
     assert s["claims"]["C11"]["verdict"] == "inconclusive"
-    assert len(s["figures"]) == 2
+    assert len(s["figures"]) == 3
     ds = Dataset.load(tmp_path / "decoding" / "data.npz")
     assert np.all(ds["gru__exact_nodes"] >= 1)
+    # C10's figure data: on the untied row top-1 is greedy and top-V is pure sampling; on the tie they differ
+    untied, tied = ds["c10_untied"], ds["c10_tied"]
+    np.testing.assert_array_equal(untied[0], untied[1])
+    np.testing.assert_allclose(untied[2], untied[3], rtol=1e-6)
+    np.testing.assert_allclose(tied[1], [0.5, 0.5, 0, 0], atol=1e-7)
+    assert tied[0].tolist() == [1, 0, 0, 0]
     for fam in ("gru", "source"):
         best = ds[f"{fam}__beam_score"][0].max(axis=(0, 1))
         ex = ds[f"{fam}__exact_score"]

@@ -195,7 +195,7 @@ def c10(s: dict) -> dict:
                      f"{p:g}; greedy takes the first maximum. That is an implementation's convention, not a "
                      "counterexample."),
         "conditions": {"ties": "top-k keeps ties with the k-th value; greedy takes the lowest id"},
-        "figure": None,
+        "figure": "decoding/topk_extremes.png",
         "test": f"{T_PROPS}::test_top1_on_tied_maximum_samples_among_the_ties, {T_MODELS}::"
                 f"test_topk_extremes_are_greedy_and_pure_sampling, {T_STUDY}::"
                 f"test_replay_agreement_is_the_identity_and_can_fail, {T_STUDY}::test_c10_verdicts_on_known_data",

@@ -21,10 +21,12 @@ The pieces live in ``training`` (sources, corpora, GRUs), ``grids`` (compiled de
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from jaxrnn.io.results import Dataset
 from jaxrnn.models import decoding as dec
+from jaxrnn.models import lm
 from jaxrnn.models import sources as S
 from jaxrnn.studies.decoding import names as N
 from jaxrnn.studies.decoding import search as C9
@@ -117,6 +119,7 @@ def study(cfg, *, key):
     tied = np.asarray([1.0, 1.0, 0.0, -1.0], np.float32)  # a 2-way tie: P(top-1 picks greedy's id) exactly
     y = np.asarray(dec.process_logits(tied, top_k=1), np.float64)
     p_tie = float(np.exp(y)[int(np.argmax(tied))] / np.exp(y).sum())
+    c10_examples(ds, jax.tree.map(lambda a: a[0], params), tied, V)
 
     summary = _summary(cfg, share, src_of, losses, search, exact, rates, entropy, length, rows_s, src_entropy,
                        src_len, src_loops, agree_greedy, agree_pure, p_tie)
@@ -126,6 +129,27 @@ def study(cfg, *, key):
     summary["equivalence"]["top1_disagree_untied"] = int(np.sum(~agree_greedy & (tied_steps == 0)))
     summary["claims"] = claims(summary, cfg)
     return ds, summary
+
+
+def c10_examples(ds, p0, tied, V: int, n_ids: int = 6) -> None:
+    """C10's figure data: the next-token distributions of greedy, top-1, top-V and pure sampling, on the
+    first GRU's first step (its ``n_ids`` most probable ids; an untied maximum) and on the tied logits."""
+    def dists(logits, ids):
+        soft = lambda y: np.exp(y - y.max()) / np.exp(y - y.max()).sum()  # noqa: E731
+        lg = np.asarray(logits, np.float64)
+        greedy = np.eye(len(lg))[int(np.argmax(lg))]
+        rows = [greedy, soft(np.asarray(dec.process_logits(logits, top_k=1), np.float64)),
+                soft(np.asarray(dec.process_logits(logits, top_k=len(lg)), np.float64)), soft(lg)]
+        return np.stack(rows)[:, ids]
+
+    logits = lm.lm_logits(p0, lm.lm_state0(p0))
+    ids = np.argsort(-np.asarray(logits), kind="stable")[:n_ids]
+    ds.add_axis(N.C10_DECODER, np.asarray(N.C10_DECODERS))
+    ds.add_axis(N.C10_ID, ids)
+    ds.add(N.C10_UNTIED, (N.C10_DECODER, N.C10_ID), dists(logits, ids))
+    ds.add_axis(N.C10_TIE_ID, np.arange(len(tied)))
+    ds.add(N.C10_TIED, (N.C10_DECODER, N.C10_TIE_ID), dists(jnp.asarray(tied), np.arange(len(tied))))
+    del V
 
 
 def _summary(cfg, share, src_of, losses, search, exact, rates, entropy, length, rows_s, src_entropy, src_len,

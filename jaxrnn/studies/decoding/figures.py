@@ -13,8 +13,7 @@ from jaxrnn.studies.decoding import names as N
 
 def draw(ds: Dataset, summary: dict, folder: Path) -> list[str]:
     """Every figure of the study, from the saved data only; returns the file names."""
-    del summary
-    return [_fig_search(ds, folder), _fig_sampling(ds, folder)]
+    return [_fig_search(ds, folder), _fig_sampling(ds, folder), _fig_topk_extremes(ds, summary, folder)]
 
 
 def _groups(ds: Dataset):
@@ -118,3 +117,31 @@ def _fig_sampling(ds: Dataset, folder) -> str:
     fig.suptitle(f"Sampling from the trained GRUs ({int(ds[N.SETTING_VALUE][topk].max()):d} ids), judged under "
                  "the true sources: means over models")
     return save_figure(fig, folder, N.FIG_SAMPLING)
+
+
+def _fig_topk_extremes(ds: Dataset, summary: dict, folder) -> str:
+    """C10: the next-token distribution of greedy, top-1, top-V and pure sampling, as grouped bars, on an
+    untied row of logits (a trained GRU's first step) and on a row with a 2-way tied maximum."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5), gridspec_kw=dict(width_ratios=[3, 2]))
+    names = list(ds[N.C10_DECODER])
+    hatches = ("", "//", "..", "xx")
+    for ax, key, ids, title in ((axes[0], N.C10_UNTIED, ds[N.C10_ID], "(a) untied maximum: a trained GRU's first "
+                                 "step,\nits 6 most probable ids: top-1 = greedy, top-V = pure sampling"),
+                                (axes[1], N.C10_TIED, ds[N.C10_TIE_ID], "(b) logits (1, 1, 0, -1), a tied maximum:"
+                                 "\ntop-1 keeps both tied ids, greedy the first")):
+        x = np.arange(len(ids))
+        for j, name in enumerate(names):
+            ax.bar(x + (j - 1.5) * 0.2, ds[key][j], 0.2, color=OKABE_ITO[j], hatch=hatches[j], edgecolor="white",
+                   label=name)
+        ax.set_xticks(x, [f"{int(i)}" for i in ids])
+        ax.set_xlabel("token id")
+        ax.set_ylabel("probability of the next token")
+        ax.set_ylim(0, 1.05)
+        ax.set_title(title)
+    axes[0].legend(loc="upper right")
+    eq = summary.get("equivalence", {})
+    checked = (f"\nchecked step by step: top-1 = greedy on {eq['top1_equals_greedy']}/{eq['sequences']} and top-V = pure "
+               f"sampling on {eq['topV_equals_pure']}/{eq['sequences']} sampled sequences" if eq else "")
+    fig.suptitle(f"Top-k at its extremes (V = {int(ds[N.BEAM_VOCAB])} ids, EOS included): the distribution each "
+                 "decoder draws from" + checked, fontsize=11)
+    return save_figure(fig, folder, N.FIG_TOPK_EXTREMES)

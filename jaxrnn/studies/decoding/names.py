@@ -45,7 +45,14 @@ MEAN_LENGTH = "mean_length"
 # the true sources' own samples, dims (source,)
 SOURCE_ENTROPY, SOURCE_LENGTH, SOURCE_LOOPS = "source_entropy_nats", "source_mean_length", "source_loop_rate"
 
+# C10's figure: next-token distributions of each decoder on an untied and on a tied row of logits
+C10_DECODER, C10_ID, C10_TIE_ID = "c10_decoder", "c10_id", "c10_tie_id"  # axes
+C10_DECODERS = ("greedy", "top-1", "top-V", "pure sampling")
+C10_UNTIED = "c10_untied"  # (decoder, id): the first GRU's first step, its most probable ids
+C10_TIED = "c10_tied"  # (decoder, tie_id): the logits [1, 1, 0, -1]
+
 FIG_SEARCH = "search.png"
+FIG_TOPK_EXTREMES = "topk_extremes.png"
 FIG_SAMPLING = "sampling.png"
 
 
