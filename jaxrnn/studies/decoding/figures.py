@@ -133,7 +133,8 @@ def _fig_topk_extremes(ds: Dataset, summary: dict, folder) -> str:
         for j, name in enumerate(names):
             ax.bar(x + (j - 1.5) * 0.2, ds[key][j], 0.2, color=OKABE_ITO[j], hatch=hatches[j], edgecolor="white",
                    label=name)
-        ax.set_xticks(x, [f"{int(i)}" for i in ids])
+        eos = int(ds[N.BEAM_VOCAB]) - 1 if key == N.C10_UNTIED else None
+        ax.set_xticks(x, ["EOS" if int(i) == eos else f"{int(i)}" for i in ids])
         ax.set_xlabel("token id")
         ax.set_ylabel("probability of the next token")
         ax.set_ylim(0, 1.05)
