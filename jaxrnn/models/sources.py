@@ -33,10 +33,11 @@ class Source(NamedTuple):
 
 
 def random_source(key, n_states: int, vocab: int, *, forbidden: float = 0.3, eos: float = 0.15,
-                  concentration: float = 0.5) -> Source:
+                  concentration: float = 0.5, start_eos: bool = False) -> Source:
     """A random source: Dirichlet(concentration) emissions, a fraction ``forbidden`` of tokens banned
-    per state (never all), EOS with probability uniform in (0, 2 eos) per state but never in the
-    start state (so the empty sequence is impossible), random transitions."""
+    per state (never all), EOS with probability uniform in (0, 2 eos) per state, random transitions.
+    The start state emits EOS only with ``start_eos`` (then the empty sequence is possible and EOS
+    competes from the first step); without it the empty sequence is impossible."""
     if n_states < 1 or vocab < 2:
         raise ValueError(f"source needs n_states >= 1 and vocab >= 2, got {n_states}, {vocab}")
     if not 0 <= forbidden < 1 or not 0 < eos < 1:
@@ -46,7 +47,8 @@ def random_source(key, n_states: int, vocab: int, *, forbidden: float = 0.3, eos
     banned = jax.random.uniform(k2, (n_states, vocab)) < forbidden
     keep_one = jax.nn.one_hot(jax.random.randint(k3, (n_states,), 0, vocab), vocab) > 0
     probs = jnp.where(banned & ~keep_one, 0.0, probs)
-    p_eos = jax.random.uniform(k5, (n_states, 1), minval=0.0, maxval=min(2 * eos, 0.95)).at[0].set(0.0)
+    p_eos = jax.random.uniform(k5, (n_states, 1), minval=0.0, maxval=min(2 * eos, 0.95))
+    p_eos = p_eos if start_eos else p_eos.at[0].set(0.0)
     probs = probs / probs.sum(axis=1, keepdims=True) * (1 - p_eos)
     probs = jnp.concatenate([probs, p_eos], axis=1)
     with np.errstate(divide="ignore"):
@@ -55,7 +57,7 @@ def random_source(key, n_states: int, vocab: int, *, forbidden: float = 0.3, eos
 
 
 @functools.partial(jax.jit, static_argnames=("n", "n_states", "vocab"))
-def _random_tables(key, *, n, n_states, vocab, forbidden, eos, concentration):
+def _random_tables(key, *, n, n_states, vocab, forbidden, eos, concentration, start_eos=False):
     size = n_states * vocab  # draws are flat, then reshaped: XLA on CPU compiles multi-dimensional ones slowly
 
     def one(k):
@@ -64,7 +66,8 @@ def _random_tables(key, *, n, n_states, vocab, forbidden, eos, concentration):
         banned = (jax.random.uniform(k2, (size,)) < forbidden).reshape(n_states, vocab)
         keep_one = jax.nn.one_hot(jax.random.randint(k3, (n_states,), 0, vocab), vocab) > 0
         gam = jnp.where(banned & ~keep_one, 0.0, gam)
-        p_eos = jax.random.uniform(k5, (n_states,), minval=0.0, maxval=jnp.minimum(2 * eos, 0.95)).at[0].set(0.0)
+        p_eos = jax.random.uniform(k5, (n_states,), minval=0.0, maxval=jnp.minimum(2 * eos, 0.95))
+        p_eos = p_eos.at[0].multiply(jnp.where(start_eos, 1.0, 0.0))
         probs = gam / gam.sum(axis=1, keepdims=True) * (1 - p_eos[:, None])
         probs = jnp.concatenate([probs, p_eos[:, None]], axis=1)
         return probs, jax.random.randint(k4, (size,), 0, n_states).reshape(n_states, vocab)
@@ -73,16 +76,17 @@ def _random_tables(key, *, n, n_states, vocab, forbidden, eos, concentration):
 
 
 def random_sources(key, n: int, n_states: int, vocab: int, *, forbidden: float = 0.3, eos: float = 0.15,
-                   concentration: float = 0.5) -> list[Source]:
+                   concentration: float = 0.5, start_eos: bool = False) -> list[Source]:
     """``n`` random sources from the distribution :func:`random_source` draws from, in one compiled call
-    (not the same draws: the keys are split differently; Dirichlet rows as normalised Gamma draws)."""
+    (not the same draws: the keys are split differently; Dirichlet rows as normalised Gamma draws).
+    ``start_eos``: EOS is possible from the first step (see :func:`random_source`)."""
     if n < 1 or n_states < 1 or vocab < 2:
         raise ValueError(f"sources need n >= 1, n_states >= 1 and vocab >= 2, got {n}, {n_states}, {vocab}")
     if not 0 <= forbidden < 1 or not 0 < eos < 1 or not concentration > 0:
         raise ValueError(f"sources need 0 <= forbidden < 1, 0 < eos < 1, concentration > 0, got {forbidden}, {eos}, "
                          f"{concentration}")
     probs, nxt = _random_tables(key, n=n, n_states=n_states, vocab=vocab, forbidden=forbidden, eos=eos,
-                                concentration=concentration)
+                                concentration=concentration, start_eos=bool(start_eos))
     with np.errstate(divide="ignore"):
         emit = np.log(np.asarray(probs, np.float64))
     return [Source(jnp.asarray(e, jnp.float32), jnp.asarray(t)) for e, t in zip(emit, np.asarray(nxt))]

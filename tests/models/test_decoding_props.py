@@ -33,7 +33,8 @@ def top_p_reference(e, p):
     exact = [Fraction(float(x)) for x in e]
     total = sum(exact)
     order = sorted(range(len(e)), key=lambda i: -exact[i])
-    target = Fraction(float(F32(p))) * total
+    # the user's p, exactly (not rounded to float32); a prefix within TOP_P_TOL of the total reaches it
+    target = Fraction(float(dec.exact_top_p(p))) * total - Fraction(dec.TOP_P_TOL) * total
     acc, m = Fraction(0), 0
     for i in order:
         if m > 0 and acc >= target:
@@ -55,7 +56,7 @@ def test_top_p_keeps_exactly_the_smallest_prefix(logits, p):
     got = kept(logits, top_p=p)
     # possible: finite after the shift l - max (a finite logit 6e38 below the maximum overflows to -inf: p = 0)
     possible = np.isfinite(np.asarray(dec.shifted_logits(jnp.asarray(logits))))
-    if F32(p) >= 1:  # off: every possible token
+    if dec.exact_top_p(p) >= 1:  # off: every possible token
         np.testing.assert_array_equal(got, possible)
         return
     want = top_p_reference(masses(logits), p) & possible
@@ -74,8 +75,36 @@ def test_top_p_exact_on_dyadic_boundaries(weights, cut):
     scale = 2 ** 24  # p = prefix / total is exact in float32 only for some totals: snap to a dyadic
     p = F32(round(prefix / total * scale) / scale)
     assume(0 < p <= 1)
-    got = np.asarray(dec.top_p_keep(jnp.asarray(e), jnp.float32(p)))
-    np.testing.assert_array_equal(got, top_p_reference(e, p))
+    got = np.asarray(dec.top_p_keep(jnp.asarray(e), float(p)))  # a Python float: the dyadic value itself
+    np.testing.assert_array_equal(got, top_p_reference(e, float(p)))
+
+
+P_TYPES = [float, np.float32, np.float64, jnp.float32, lambda x: jnp.asarray(x), lambda x: np.asarray([x], F32)[0]]
+
+
+@pytest.mark.parametrize("as_type", P_TYPES)
+@pytest.mark.parametrize("probs, want", [((.4, .4, .1, .1), [0, 1]), ((.2, .2, .2, .2, .1, .1), [0, 1, 2, 3]),
+                                         ((.3, .1, .1, .5), [0, 3])])
+def test_top_p_decided_on_the_users_p_whatever_its_type(probs, want, as_type):
+    """Issue 20: p = 0.8 held in float32 is 0.800000012, so a prefix of mass exactly 0.8 counted as below
+    p and every token was kept. The rule keeps the smallest prefix whose mass reaches the user's 0.8
+    (the transformers case (.3, .1, .1, .5) keeps [0, 3]), whatever the type p arrives in."""
+    logits = jnp.log(jnp.asarray(probs, jnp.float32))
+    got = np.flatnonzero(kept(logits, top_p=as_type(0.8))).tolist()
+    assert got == want
+    e = np.asarray(jnp.exp(logits - jnp.max(logits)))
+    assert np.flatnonzero(np.asarray(dec.top_p_keep(jnp.asarray(e), as_type(0.8)))).tolist() == want
+    # the slow twin in rationals on the same masses agrees, and p read as float32's 0.800000012 does not
+    assert np.flatnonzero(top_p_reference(e, 0.8)).tolist() == want
+    assert np.flatnonzero(top_p_reference(e, float(F32(0.8)))).tolist() != want or probs == (.3, .1, .1, .5)
+
+
+def test_users_p_is_split_into_an_exact_float32_pair():
+    for p in (0.8, 0.9, 0.95, 1 / 3, 0.1):
+        hi, lo = dec.split_top_p(p)
+        assert hi.dtype == lo.dtype == np.float32
+        assert abs(Fraction(float(hi)) + Fraction(float(lo)) - Fraction(p)) <= Fraction(p) * Fraction(1, 2 ** 47)
+        assert float(dec.exact_top_p(np.float32(p))) == float(np.format_float_positional(F32(p), unique=True))
 
 
 def test_top_p_boundary_by_hand():

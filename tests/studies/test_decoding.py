@@ -5,11 +5,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jaxrnn import stats
 from jaxrnn.io.results import Dataset
 from jaxrnn.io.runner import run as run_study
 from jaxrnn.models import lm
 from jaxrnn.models import sources as S
 from jaxrnn.studies import decoding
+from jaxrnn.studies.decoding import claims as K
 from jaxrnn.studies.decoding import compute as C
 
 
@@ -66,32 +68,65 @@ def test_quick_end_to_end(tmp_path):
     s = run_study(decoding.STUDY, decoding.Config.quick(), tmp_path / "decoding", log=lambda *_: None)
     assert set(s["claims"]) == {"C9", "C10", "C11"}
     for claim in s["claims"].values():
-        assert claim["verdict"] in ("confirmed", "refuted", "nuanced", "inconclusive")
+        assert claim["verdict"] in stats.VERDICTS and claim["verdict"] != "invalid"
         assert claim["effects"] and all(set(e) == {"name", "estimate", "ci95", "n", "unit"} for e in claim["effects"])
+        assert claim["takeaway"].endswith(".") and claim["takeaway"].count(". ") == 0
+        assert 1 <= len(claim["caveats"]) <= 3 and claim["what_was_run"]
+        assert all(len(str(claim[f])) <= 400 for f in ("evidence", "key_number", "takeaway", "what_was_run"))
+    # the quick config's known verdicts (seed 0): a narrow beam misses the mode, wide beams find it but
+    # return the empty output; top-1 / top-V are greedy / pure sampling
     c9 = s["claims"]["C9"]
-    assert set(c9["verdict_by_beam_rule"]) == {"pool", "top_k"}
-    # the homework's beam (top-k rule) decides; the pool rule is a counter-condition with its own verdict
+    assert c9["verdict"] == "inconclusive"
+    assert c9["parts"]["noise 0.05, top_k rule"]["(a) small k misses the mode"] == "confirmed"
+    assert c9["parts"]["noise 0.05, top_k rule"]["(b) shorter"] == "confirmed"
+    # the pool rule offers every EOS extension: the empty mode from k = 1 on, nothing left to see
+    assert c9["counter_conditions"]["noise 0, pool rule"] == stats.NOT_TESTED
     assert c9["conditions"]["deciding_beam_rule"] == "top_k"
-    assert {f"{c}, pool rule" for c in s["conditions"]} <= set(c9["counter_conditions"])
-    assert "toolkits" in c9["evidence"] and "pool" in c9["evidence"]
+    assert {f"{c}, pool rule" for c in s["conditions"]} | {"true source, top_k rule"} <= set(c9["counter_conditions"])
+    assert s["claims"]["C10"]["verdict"] == "confirmed"
     assert s["equivalence"]["top1_equals_greedy"] == s["equivalence"]["sequences"]  # no ties in trained models
     assert s["equivalence"]["tie_probability_top1_is_greedy"] == pytest.approx(0.5)
-    assert s["claims"]["C10"]["verdict"] == "nuanced"  # untied: identity; tied: top-1 samples among the ties
-    assert len(s["figures"]) == 2
+    assert s["claims"]["C11"]["verdict"] == "inconclusive"
+    assert len(s["figures"]) == 3
     ds = Dataset.load(tmp_path / "decoding" / "data.npz")
     assert np.all(ds["gru__exact_nodes"] >= 1)
-    # the exact mode is never beaten by any beam
+    # C10's figure data: on the untied row top-1 is greedy and top-V is pure sampling; on the tie they differ
+    untied, tied = ds["c10_untied"], ds["c10_tied"]
+    np.testing.assert_array_equal(untied[0], untied[1])
+    np.testing.assert_allclose(untied[2], untied[3], rtol=1e-6)
+    np.testing.assert_allclose(tied[1], [0.5, 0.5, 0, 0], atol=1e-7)
+    assert tied[0].tolist() == [1, 0, 0, 0]
     for fam in ("gru", "source"):
         best = ds[f"{fam}__beam_score"][0].max(axis=(0, 1))
         ex = ds[f"{fam}__exact_score"]
-        assert np.all(best <= ex + 1e-4 * (1 + np.abs(ex)))
-        # the mode's probability missed: 0 without a search error, 1 - p(beam)/p(mode) with one, 1 if none finished
-        short, err, score = ds[f"{fam}__mode_shortfall"], ds[f"{fam}__search_error"], ds[f"{fam}__beam_score"][0]
-        assert np.all((short >= 0) & (short <= 1))
-        assert np.all(short[~err] == 0)
-        np.testing.assert_allclose(short[err], 1 - np.exp(score[err] - np.broadcast_to(ex, score.shape)[err]),
-                                   rtol=1e-12, atol=0)
-        assert np.all(short[np.isneginf(score)] == 1)
+        done = np.isfinite(ex)
+        assert np.all(best[done] <= ex[done] + 1e-4 * (1 + np.abs(ex[done])))  # the exact mode is never beaten
+        # the score gap: 0 without a search error, log p(mode) - log p(beam) with one, the open prefix's if unfinished
+        gap, err, score = ds[f"{fam}__score_gap"], ds[f"{fam}__search_error"], ds[f"{fam}__beam_score"][0]
+        open_raw, fin = ds[f"{fam}__beam_open_raw"][0], ds[f"{fam}__beam_finished"][0]
+        exb = np.broadcast_to(ex, score.shape)
+        assert np.all(gap[np.isfinite(gap)] >= 0) and np.all(gap[~err & fin] == 0)
+        np.testing.assert_allclose(gap[err & fin], (exb - score)[err & fin], rtol=1e-12)
+        np.testing.assert_allclose(gap[~fin], np.maximum(exb - open_raw, 0)[~fin], rtol=1e-12)
+        assert np.isfinite(gap[:, :, done]).all()
+
+
+def test_c9_sources_allow_eos_at_step_1():
+    """C9's sources: EOS is possible in every state, the start state included, so the empty output competes
+    from the first step and EOS can end a sequence after any number of tokens (no length window)."""
+    for cfg in (decoding.Config(), decoding.Config.quick()):
+        srcs = C.make_sources(cfg, jax.random.key(cfg.seed))
+        emit = np.stack([np.asarray(s.emit_logp) for s in srcs])
+        assert np.all(np.isfinite(emit[:, :, cfg.vocab]))  # every state, state 0 (the start) included
+        assert cfg.vocab + 1 > max(cfg.beam_widths)  # every tested k < V
+    cfg = decoding.Config.quick()
+    srcs = C.make_sources(cfg, jax.random.key(0))
+    d = C.sample_sources(jax.tree.map(lambda *a: jnp.stack(a), *srcs), jax.random.key(1), n=512, max_len=cfg.max_len)
+    length = np.asarray(d.length)[np.asarray(d.finished)]
+    assert (length == 1).any() and len(np.unique(length)) >= 5  # the empty sequence, and lengths spread
+    # the old sources forbade EOS in the start state: the same draw without start_eos cannot stop at step 1
+    base = S.random_sources(jax.random.key(0), 2, 3, 8, eos=0.15)
+    assert np.all(np.isneginf(np.stack([np.asarray(s.emit_logp)[0, 8] for s in base])))
 
 
 def test_support_of_each_setting_is_the_forced_log_q():
@@ -138,3 +173,115 @@ def test_replay_agreement_is_the_identity_and_can_fail():
     flat = params._replace(out=params.out * 0.0)
     _, tied, steps = C.replay_agreement(flat, opts[1], keys, tokens(opts[1]), V - 1, reference=C.greedy_reference)
     assert np.array_equal(np.asarray(tied), np.asarray(steps)) and int(np.asarray(steps).min()) >= 1
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The claim functions on constructed data with known verdicts
+# ---------------------------------------------------------------------------------------------------------
+
+CFG = decoding.Config.quick()  # widths (1, 2, 4, 8), reference 2, cap 12
+N_MODELS = 6
+RAMP = np.arange(N_MODELS, dtype=float)
+KS = ("1", "2", "4", "8")
+ONES = np.ones(N_MODELS)
+
+
+def _entry(gap, length, distinct, valid=lambda i: ONES):
+    """A condition's per-width values, each a function of the width's index i (0..3) giving (models,)."""
+    per_k = {k: {"gap": gap(i), "length": length(i), "distinct": distinct(i), "valid": valid(i)}
+             for i, k in enumerate(KS)}
+    per_k = {k: {n: [float(x) for x in v] for n, v in d.items()} for k, d in per_k.items()}
+    return {"alpha=0/top_k": per_k, "alpha=0/pool": per_k, "exact_valid": [1.0] * N_MODELS,
+            "exact_length": [1.0] * N_MODELS, "exact_complete": [1.0] * N_MODELS, "exact_nodes": [10.0] * N_MODELS,
+            "sample_length": [9.0] * N_MODELS}
+
+
+def _search_summary(entry):
+    return {"conditions": ["noise 0", "noise 0.05"], "search": {"gru": {"noise 0": entry, "noise 0.05": entry},
+                                                                "source": {"true source": entry}},
+            "source_reference": {"mean_length": [9.0] * N_MODELS}}
+
+
+MISSES = lambda i: (3 + RAMP) * (i == 0)  # noqa: E731  a gap at k=1 only
+FINDS = lambda i: (3 + RAMP) * (i == 3)  # noqa: E731  the swapped pair: a gap at the largest k only
+SHORTER = lambda i: 20 - 5 * i + RAMP % 2  # noqa: E731
+LONGER = lambda i: 5 + 5 * i + RAMP % 2  # noqa: E731
+FEWER = lambda i: np.maximum(6 - 2 * i - RAMP % 2, 0)  # noqa: E731
+MORE = lambda i: 2 * i + RAMP % 2  # noqa: E731
+NOISY = lambda i: 1 + RAMP + (i == 0) * np.where(RAMP % 2, 1.0, -1.0)  # noqa: E731  gap k=1 - k=8 averages 0
+CASES = {"confirmed": (MISSES, SHORTER, FEWER), "refuted": (FINDS, LONGER, MORE), "nuanced": (MISSES, LONGER, MORE),
+         "inconclusive": (NOISY, SHORTER, FEWER)}
+
+
+@pytest.mark.parametrize("want", list(CASES))
+def test_c9_verdicts_on_known_data(want):
+    assert K.c9(_search_summary(_entry(*CASES[want])), CFG)["verdict"] == want
+
+
+def test_c9_not_tested_and_a_flipped_sign():
+    flat = _entry(lambda i: 0 * RAMP, lambda i: ONES, lambda i: 0 * RAMP)  # every output empty, the mode found
+    got = K.c9(_search_summary(flat), CFG)
+    assert got["verdict"] == stats.NOT_TESTED and "gap 0" in " ".join(got["not_tested_reasons"].values())
+    cond = lambda *f, **kw: K.search_condition(_entry(*f, **kw)["alpha=0/top_k"], "1", "2", "8", "x", 12)[2]  # noqa
+    # (a) alone: swapping the widths (the gap at k=1 <-> at k=8) turns confirmed into refuted
+    assert cond(MISSES, SHORTER, FEWER)["(a) small k misses the mode"] == "confirmed"
+    assert cond(FINDS, SHORTER, FEWER)["(a) small k misses the mode"] == "refuted"
+    # (b) the trend's sign: shorter with k is confirmed, longer refuted; validity at its bound is set aside
+    assert cond(MISSES, SHORTER, FEWER)["(b) shorter"] == "confirmed"
+    assert cond(MISSES, LONGER, FEWER)["(b) shorter"] == "refuted"
+    assert cond(MISSES, SHORTER, FEWER)["(b) safe (valid)"] == stats.NOT_TESTED
+    half = cond(MISSES, SHORTER, FEWER, valid=lambda i: np.where(RAMP % 2, 1.0, float(i < 2)))
+    assert half["(b) safe (valid)"] == "inconclusive"  # validity lost at large k by half the models only
+    gain = cond(MISSES, SHORTER, FEWER, valid=lambda i: float(i > 0) * ONES)  # unfinished at k=1, valid after
+    assert gain["(b) safe (valid)"] == "confirmed"
+    loss = cond(MISSES, SHORTER, FEWER, valid=lambda i: float(i < 2) * ONES)  # the beam curse: invalid at large k
+    assert loss["(b) safe (valid)"] == "refuted" and loss["(b) large k: short, generic, safe output"] == "nuanced"
+
+
+def test_trend_is_kendalls_tau_over_every_width():
+    by_k = {"1": [3.0, 1.0, 2.0], "2": [2.0, 1.0, 2.0], "4": [1.0, 1.0, 3.0], "8": [0.0, 1.0, 1.0]}
+    tau = K.trend(by_k)
+    assert tau[0] == pytest.approx(-1.0) and tau[1] == 0.0
+    # slow twin: concordant minus discordant pairs over sqrt of the untied pair counts (tau-b)
+    x, y = [0, 1, 2, 3], [2.0, 2.0, 3.0, 1.0]
+    pairs = [(i, j) for i in range(4) for j in range(i + 1, 4)]
+    s = sum(np.sign(x[j] - x[i]) * np.sign(y[j] - y[i]) for i, j in pairs)
+    untied_y = sum(y[i] != y[j] for i, j in pairs)
+    assert tau[2] == pytest.approx(s / np.sqrt(len(pairs) * untied_y))
+
+
+def _equivalence(n, agree, pure, untied_bad):
+    return {"equivalence": {"sequences": n, "top1_equals_greedy": agree, "topV_equals_pure": pure,
+                            "top1_disagree_untied": untied_bad, "tie_probability_top1_is_greedy": 0.5,
+                            "top1_steps": 10 * n, "top1_steps_with_tied_maximum": n - agree}}
+
+
+def test_c10_verdicts_on_known_data():
+    assert K.c10(_equivalence(100, 100, 100, 0))["verdict"] == "confirmed"
+    assert K.c10(_equivalence(100, 97, 100, 0))["verdict"] == "confirmed"  # only tied steps disagree: convention
+    assert K.c10(_equivalence(100, 99, 100, 1))["verdict"] == "refuted"  # one untied counterexample
+    assert K.c10(_equivalence(100, 100, 99, 0))["verdict"] == "refuted"  # top-V is not pure sampling once
+    assert K.c10(_equivalence(0, 0, 0, 0))["verdict"] == stats.NOT_TESTED
+    assert "convention" in K.c10(_equivalence(100, 100, 100, 0))["evidence"]
+
+
+def _sampling_summary(fail_big, fail_small, ent_big, ent_small):
+    V = CFG.vocab + 1
+    row = lambda fail, ent: {"impossible": list(fail), "failure": list(fail), "entropy_nats": list(ent),  # noqa
+                             "precision": [1.0] * N_MODELS, "recall": [0.5] * N_MODELS,
+                             "degenerate": [0.0] * N_MODELS, "nonterminating": [0.0] * N_MODELS}
+    rows = {f"top_k={k}": row(fail_small, ent_small) for k in (1, CFG.moderate_k)}
+    rows[f"top_k={V}"] = row(fail_big, ent_big)
+    return {"conditions": ["noise 0"], "sampling": {"noise 0": rows}, "source_reference": {"loop_rate": [0.0]}}
+
+
+def test_c11_verdicts_on_known_data():
+    up, low = 0.5 + 0.05 * RAMP, 0.1 + 0.01 * RAMP
+    e_hi, e_lo = 9 + RAMP, 1 + 0.1 * RAMP
+    assert K.c11(_sampling_summary(up, low, e_hi, e_lo), CFG)["verdict"] == "confirmed"
+    assert K.c11(_sampling_summary(low, up, e_lo, e_hi), CFG)["verdict"] == "refuted"  # swapped pair
+    assert K.c11(_sampling_summary(low, up, e_hi, e_lo), CFG)["verdict"] == "nuanced"  # flipped failure sign
+    noisy = 0.3 + 0.2 * (RAMP % 2) - 0.1
+    assert K.c11(_sampling_summary(noisy, 0.3 + 0 * RAMP, e_hi, e_lo), CFG)["verdict"] == "inconclusive"
+    zero = 0 * RAMP
+    assert K.c11(_sampling_summary(zero, zero, e_hi, e_lo), CFG)["verdict"] == stats.NOT_TESTED
