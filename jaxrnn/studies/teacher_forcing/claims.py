@@ -98,6 +98,8 @@ def c6_condition(task: str, curve_tf, curve_fr, updates, threshold: float, budge
               for c in (curve_tf, curve_fr)]
     no_learning = None if any(learns) else "neither regime beats chance (0.1) at the end of training"
     never = None if n_tf + n_fr else f"no run of either regime reaches {threshold:.0%}"
+    if np.all(st_tf == updates[0]) and np.all(st_fr == updates[0]):
+        never = f"every run of both regimes is past {threshold:.0%} at the first curve point (at its bound)"
     vs = {"area": stats.powered_verdict(auc, +1, no_learning),
           "updates": stats.powered_verdict(ups, +1, no_learning or never)}
     reason = no_learning or (never and f"updates: {never}")
@@ -238,7 +240,7 @@ def _c8(ds, cfg, m, tasks, regimes, conditions, src_gap, src_kl) -> dict:
                                "nats per id", nonfinite="invalid") for r in SCHEDULED]
     verdict = stats.combine(vs)
     tested = [c for c in conds if c["verdict"] != stats.NOT_TESTED]
-    key = tested if tested else conds
+    key = tested if tested else [c for c in conds if c["effects"][0].name.startswith("running_sum")] or conds
     return {
         "verdict": verdict,
         "rule": stats.RULE + (f" C8 per (task, schedule), paired over seeds: own-prefix digit accuracy, schedule - "

@@ -306,7 +306,8 @@ def compute(cfg):
                              "running_sum": [list(s) for s in regime_schedules(cfg, cfg.sum_steps)],
                              "source": [list(s) for s in regime_schedules(cfg, cfg.source_steps)]},
                "learning_rates": {t: list(lrs[t]) for t in TASKS},
-               "learning_rates_selected_here": bool(cfg.select_lr), "acc_threshold": cfg.acc_threshold}
+               "learning_rates_selected_here": bool(cfg.select_lr), "acc_threshold": cfg.acc_threshold,
+               "oracle_margin": cfg.oracle_margin}
     summary["claims"] = claims(ds, cfg)
     saved = {}
     for tree, prefix, lead in ((params[0], "conditional", (len(BLOCK_TASKS), R, K)),

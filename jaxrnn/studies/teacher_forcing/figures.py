@@ -24,7 +24,8 @@ def draw(ds: Dataset, summary: dict, folder: Path) -> list[str]:
     """Every figure of the study, from the saved data (and summary) only; returns the file names."""
     threshold = summary.get("acc_threshold")
     verdicts = summary.get("claims", {}).get("C8", {}).get("verdicts_by_condition", {})
-    return [_curves(ds, folder, threshold), _exposure(ds, folder), _regimes(ds, folder, verdicts),
+    return [_curves(ds, folder, threshold), _exposure(ds, folder),
+            _regimes(ds, folder, verdicts, summary.get("oracle_margin")),
             _source(ds, folder)]
 
 
@@ -115,7 +116,7 @@ def _exposure(ds, folder) -> str:
     return save_figure(fig, folder, N.FIG_EXPOSURE)
 
 
-def _regimes(ds, folder, verdicts: dict) -> str:
+def _regimes(ds, folder, verdicts: dict, margin: float | None = None) -> str:
     m = C._digits(ds)
     tasks, regimes = [str(t) for t in ds[N.TASK]], [str(r) for r in ds[N.REGIME]]
     n = ds[N.SEED].size
@@ -132,6 +133,9 @@ def _regimes(ds, folder, verdicts: dict) -> str:
             effs = [stats.paired_effect("e", *pair(t, r), "", nonfinite="invalid") for r in C.SCHEDULED]
             _errbar(ax, x + 0.18 * (i - 1), effs, fmt=mk, color=col, label=label, ms=5)
         ax.axhline(0, color="k", lw=0.7)
+        if margin is not None:
+            ax.axhspan(-margin, margin, color="0.88", lw=0, zorder=0,
+                       label=f"+-{margin:g}: oracle fits equal enough to test" if t == 0 else None)
         ticks = [regimes[r] + ("\n(not tested)" if verdicts.get(f"{task}, {regimes[r]}") == "not tested" else "")
                  for r in C.SCHEDULED]
         ax.set_xticks(x, ticks)
@@ -139,6 +143,8 @@ def _regimes(ds, folder, verdicts: dict) -> str:
         ax.set_ylabel("difference (fraction)")
         ax.set_xlabel("scheduled-sampling decay")
     axes[0, 0].legend(loc="lower left", fontsize=9)
+    fig.suptitle("C8 votes only where both models are at a plateau and the oracle-prefix difference (blue) lies "
+                 "inside the grey band; else 'not tested'", fontsize=10)
     return save_figure(fig, folder, N.FIG_REGIMES)
 
 
