@@ -64,7 +64,7 @@ def _curves(ds, folder, threshold: float | None = None) -> str:
             ax.plot(x, mean, ls=ls, marker=mk, ms=4, color=col, label=regimes[r])
             ax.fill_between(x, lo, hi, color=col, alpha=0.2, lw=0)
         if threshold is not None:
-            ax.axhline(threshold, color="0.45", lw=1.0, ls=(0, (2, 2)), label=f"{threshold:.0%} (updates-to mark)")
+            ax.axhline(threshold, color="0.45", lw=1.0, ls=(0, (2, 2)), label=f"{threshold:.0%}: C6 counts updates to here")
         ax.axhline(C.CHANCE, color="0.7", lw=0.8, ls=":", label="chance (0.1)")
         ax.set_title(f"C6, {task}: oracle-prefix digit accuracy\n(held-out; mean, 95 % CI, n = {n} seeds)")
         ax.set_xlabel("Adam update")
@@ -121,7 +121,7 @@ def _regimes(ds, folder, verdicts: dict, margin: float | None = None) -> str:
     tasks, regimes = [str(t) for t in ds[N.TASK]], [str(r) for r in ds[N.REGIME]]
     n = ds[N.SEED].size
     own, orc = C.digit_acc(ds[N.ACC_OWN], m), C.digit_acc(ds[N.ACC_ORACLE], m)
-    fig, axes = plt.subplots(1, len(tasks), figsize=(4.8 * len(tasks), 4.6), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.8 * len(tasks), 5.0), squeeze=False, sharey=True)
     x = np.arange(len(C.SCHEDULED))
     series = (("own prefixes: schedule - TF (votes)", "#D55E00", "s", lambda t, r: (own[t, r], own[t, C.TF])),
               ("oracle prefixes: schedule - TF", "#0072B2", "o", lambda t, r: (orc[t, r], orc[t, C.TF])),
@@ -142,7 +142,8 @@ def _regimes(ds, folder, verdicts: dict, margin: float | None = None) -> str:
         ax.set_title(f"C8, {task}: digit accuracy differences\n(paired, 95 % CI, n = {n} seeds)")
         ax.set_ylabel("difference (fraction)")
         ax.set_xlabel("scheduled-sampling decay")
-    axes[0, 0].legend(loc="lower left", fontsize=9)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels))
     fig.suptitle("C8 votes only where both models are at a plateau and the oracle-prefix difference (blue) lies "
                  "inside the grey band; else 'not tested'", fontsize=10)
     return save_figure(fig, folder, N.FIG_REGIMES)
