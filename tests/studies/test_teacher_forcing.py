@@ -170,6 +170,24 @@ def test_c6_verdicts_on_constructed_curves():
     assert C.c6_condition("t", bad, slow, UPD, 0.7, 800)["verdict"] == "invalid"
 
 
+def test_c7_verdicts_on_constructed_gaps():
+    rng = np.random.default_rng(0)
+    pos = np.arange(1, 6)
+    growing = 0.02 * pos[None, :] + rng.normal(0, 0.005, (10, 5))  # gap > 0, growing along the output
+    assert C.c7_condition("t", growing, 4)["verdict"] == "confirmed"
+    assert C.c7_condition("t", -growing, 4)["verdict"] == "refuted"  # the sign flipped
+    flat_pos = 0.05 + np.resize([0.01, -0.01], (10, 5))  # a gap > 0 that does not grow (slope exactly 0)
+    assert C.c7_condition("t", flat_pos, 4)["verdict"] == "inconclusive"
+    shrinking = 0.2 - 0.03 * pos[None, :] + rng.normal(0, 0.005, (10, 5))  # gap > 0 but shrinking
+    assert C.c7_condition("t", shrinking, 4)["verdict"] == "nuanced"
+    noise = np.resize([0.01, -0.01], (10, 5)) * np.array([1, -1, 1, -1, 1])
+    assert C.c7_condition("t", noise, 4)["verdict"] == "inconclusive"
+    bad = growing.copy()
+    bad[1, 1] = np.nan
+    assert C.c7_condition("t", bad, 4)["verdict"] == "invalid"
+    assert len(C.c7_condition("t", growing, 4)["by_position"]) == 5
+
+
 def _c8(own_s, own_tf, orc_s, orc_tf, plateau=(True, True)):
     return C.c8_condition("t, s", own_s, own_tf, orc_s, orc_tf, *plateau, margin=0.02, ceiling=0.99)
 

@@ -147,20 +147,30 @@ def _c6(ds, cfg, m, tasks, conditions, src_kl) -> dict:
 # C7: exposure bias exists
 # ---------------------------------------------------------------------------
 
+def c7_condition(task: str, gap, m: int) -> dict:
+    """One task of C7 from the teacher-forced model's exposure gap (seed, output_position), oracle - own
+    prefixes: its mean over the m digits and its least-squares slope over positions 1..m, each claimed
+    > 0 (reading its own outputs costs accuracy, and more the further along the output), combined."""
+    j = np.arange(1, m + 1, dtype=float)
+    key = stats.mean_effect(f"{task}: teacher forcing, exposure gap (oracle - own prefixes), mean over the "
+                            f"{m} digits", gap[:, :m].mean(1), "accuracy", nonfinite="invalid")
+    grow = stats.mean_effect(f"{task}: teacher forcing, slope of the gap over digit positions 1..{m}",
+                             slope(gap[:, :m], j), "accuracy per position", nonfinite="invalid")
+    v = stats.combine({"gap": stats.verdict(key, +1), "growth": stats.verdict(grow, +1)})
+    by_position = [stats.mean_effect(f"{task}: gap at output position {p + 1}", gap[:, p], "accuracy",
+                                     nonfinite="invalid") for p in range(gap.shape[1])]
+    return {"verdict": v, "effects": [key, grow], "by_position": by_position,
+            "line": f"{task}: gap {_d(key)}, slope {_d(grow)} -> {v}"}
+
+
 def _c7(ds, cfg, m, tasks, conditions, src_gap, kl_true, kl_own, imp) -> dict:
     effects, vs, parts, by_position = [], {}, [], {}
-    j = np.arange(1, m + 1, dtype=float)
     for t, task in enumerate(tasks):
-        gap = gap_by_position(ds, t, TF)  # (seed, output_position)
-        key = stats.mean_effect(f"{task}: teacher forcing, exposure gap (oracle - own prefixes), mean over the "
-                                f"{m} digits", gap[:, :m].mean(1), "accuracy", nonfinite="invalid")
-        grow = stats.mean_effect(f"{task}: teacher forcing, slope of the gap over digit positions 1..{m}",
-                                 slope(gap[:, :m], j), "accuracy per position", nonfinite="invalid")
-        effects += [key, grow]
-        by_position[task] = [stats.mean_effect(f"{task}: gap at output position {p + 1}", gap[:, p], "accuracy",
-                                               nonfinite="invalid").to_dict() for p in range(m + 1)]
-        vs[task] = stats.combine({"gap": stats.verdict(key, +1), "growth": stats.verdict(grow, +1)})
-        parts.append(f"{task}: gap {_d(key)}, slope {_d(grow)} -> {vs[task]}")
+        c = c7_condition(task, gap_by_position(ds, t, TF), m)
+        effects += c["effects"]
+        by_position[task] = [e.to_dict() for e in c["by_position"]]
+        vs[task] = c["verdict"]
+        parts.append(c["line"])
     src = stats.mean_effect("source (counter): TF, per-id KL on own - on true prefixes", src_gap[TF], "nats per id",
                             nonfinite="invalid")
     src_imp = stats.mean_effect("source (counter): TF, share of own-sample ids after an impossible prefix",
@@ -180,7 +190,7 @@ def _c7(ds, cfg, m, tasks, conditions, src_gap, kl_true, kl_own, imp) -> dict:
                      f"impossible at {_d(src_imp)} of their ids."),
         "conditions": conditions,
         "figure": f"teacher_forcing/{N.FIG_EXPOSURE}",
-        "test": f"{TEST}::test_quick_end_to_end",
+        "test": f"{TEST}::test_c7_verdicts_on_constructed_gaps",
         "takeaway": "A teacher-forced model is less accurate when it must read its own outputs than when it reads "
                     "the true ones, and the loss grows along the output.",
         "what_was_run": (f"Each teacher-forced GRU decoded {cfg.n_test} held-out examples per seed twice: reading "
