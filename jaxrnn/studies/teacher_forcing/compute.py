@@ -39,10 +39,11 @@ SOURCE_EVAL = 4_000_000
 def family(cfg, tasks) -> dict:
     """Width, updates and curve spacing of a task family."""
     if tuple(tasks) == SUM_TASKS:
-        return {"width": cfg.sum_width, "steps": cfg.sum_steps, "log_every": cfg.sum_log_every}
+        return {"width": cfg.sum_width, "steps": cfg.sum_steps, "log_every": cfg.sum_log_every,
+                "batch": cfg.sum_batch}
     if tuple(tasks) == ("source",):
-        return {"width": cfg.source_width, "steps": cfg.source_steps, "log_every": cfg.log_every}
-    return {"width": cfg.width, "steps": cfg.steps, "log_every": cfg.log_every}
+        return {"width": cfg.source_width, "steps": cfg.source_steps, "log_every": cfg.log_every, "batch": cfg.batch}
+    return {"width": cfg.width, "steps": cfg.steps, "log_every": cfg.log_every, "batch": cfg.batch}
 
 
 def regime_schedules(cfg, steps: int) -> list[tuple[str, float, float, float]]:
@@ -77,7 +78,7 @@ def train_conditional(cfg, rows, tasks=BLOCK_TASKS) -> lm.TrainOut:
     """Every row of one task family in one jitted, vmapped call; curves: greedy accuracy per output
     position with own and with true prefixes on the seed's held-out examples every ``log_every`` updates."""
     fam = family(cfg, tasks)
-    data_fn = stable_partial(Q.row_batch, batch=cfg.batch, digits=cfg.digits)
+    data_fn = stable_partial(Q.row_batch, batch=fam["batch"], digits=cfg.digits)
     eval_fn = stable_partial(Q.row_accuracy, n_test=cfg.n_curve, digits=cfg.digits)
     return lm.train_rows(rows, data_fn=data_fn, eval_fn=eval_fn, vocab=Q.VOCAB, n=fam["width"],
                          steps=fam["steps"], log_every=fam["log_every"])
