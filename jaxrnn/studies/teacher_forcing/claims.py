@@ -290,7 +290,8 @@ def claims(ds, cfg) -> dict:
     n = int(ds[N.SEED].size)
     updates = {t: int(ds[N.UPDATES][i][-1]) for i, t in enumerate(tasks)}
     conditions = (f"decide: reverse, sort (GRU width {cfg.width}, {updates.get('reverse')} updates), running_sum "
-                  f"(width {cfg.sum_width}, {updates.get('running_sum')} updates, batch {cfg.sum_batch}); m = {m}, batch "
+                  f"(width {cfg.sum_width}, {updates.get('running_sum')} updates, batch {cfg.sum_batch}); m = {m}, "
+                  f"batch "
                   f"{cfg.batch}, Adam, "
                   f"{n} paired seeds; decays 1 -> {cfg.floor:g} over {cfg.decay_end:.0%} of training; greedy; "
                   f"{cfg.n_test} test examples per seed; plateau rule of jaxrnn.stats on the seed-mean oracle-prefix "

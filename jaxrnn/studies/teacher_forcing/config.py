@@ -13,7 +13,8 @@ close; at width 12 and 16 teacher forcing reached ~100 % in a 2-seed exploration
 Learning rates: one per (task, regime), chosen by ``--preset tune`` on seeds 1000.. (disjoint from
 the reported seeds 0..seeds-1) from a grid, by the task's quality measure over the last fifth of
 training (own-prefix digit accuracy; sequence KL for the source). The defaults below are that choice
-for the default config (except running sums: see ``lr_running_sum``): ``python -m experiments.teacher_forcing --preset tune`` reruns the selection
+for the default config (except running sums: see ``lr_running_sum``):
+``python -m experiments.teacher_forcing --preset tune`` reruns the selection
 (its data.npz holds every tuning score, ``tune_score``) and then the study with the selected rates.
 """
 
@@ -111,8 +112,8 @@ class Config(StudyConfig):
     @classmethod
     def quick(cls) -> "Config":
         return cls(seeds=2, steps=40, log_every=10, digits=3, width=8, batch=4, n_curve=16, n_test=32,
-                   sum_width=4, sum_steps=40, sum_log_every=10, sum_batch=4, source_width=4, source_steps=40, sample_len=8,
-                   n_eval=64, tune_seeds=1)
+                   sum_width=4, sum_steps=40, sum_log_every=10, sum_batch=4, source_width=4, source_steps=40,
+                   sample_len=8, n_eval=64, tune_seeds=1)
 
     @classmethod
     def paper(cls) -> "Config":

@@ -64,7 +64,8 @@ def _curves(ds, folder, threshold: float | None = None) -> str:
             ax.plot(x, mean, ls=ls, marker=mk, ms=4, color=col, label=regimes[r])
             ax.fill_between(x, lo, hi, color=col, alpha=0.2, lw=0)
         if threshold is not None:
-            ax.axhline(threshold, color="0.45", lw=1.0, ls=(0, (2, 2)), label=f"{threshold:.0%}: C6 counts updates to here")
+            ax.axhline(threshold, color="0.45", lw=1.0, ls=(0, (2, 2)),
+                       label=f"{threshold:.0%}: C6 counts updates to here")
         ax.axhline(C.CHANCE, color="0.7", lw=0.8, ls=":", label="chance (0.1)")
         ax.set_title(f"C6, {task}: oracle-prefix digit accuracy\n(held-out; mean, 95 % CI, n = {n} seeds)")
         ax.set_xlabel("Adam update")
