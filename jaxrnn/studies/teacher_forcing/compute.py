@@ -6,7 +6,8 @@ source whose probabilities are exact.
 
 One jit per task family: every (task, regime, seed) of reversal and sorting trains in one vmapped
 call, every (regime, seed) of running sums (a narrower GRU) in a second, of the source in a third.
-Rows that share a seed share the initialisation and every training batch, and are scored on the same held-out examples (paired across regimes);
+Rows that share a seed share the initialisation and every training batch, and are scored on the
+same held-out examples (paired across regimes);
 different seeds use independent test sets, so intervals over seeds include the test-set noise.
 """
 
