@@ -6,6 +6,6 @@ from jaxrnn.studies.teacher_forcing import compute, figures
 from jaxrnn.studies.teacher_forcing.config import Config
 
 STUDY = Study(name="teacher_forcing",
-              title="Teacher forcing, free running and scheduled sampling on digit reversal and sorting "
+              title="Teacher forcing, free running and scheduled sampling on digit reversal, sorting and running sums "
                     "(stochastic source as counter-condition): claims C6-C8",
               config=Config, compute=compute.compute, figures=figures.draw)

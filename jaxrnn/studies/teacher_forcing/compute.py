@@ -1,11 +1,13 @@
 """The teacher_forcing study (Problem 2, claims C6-C8): GRU models trained with teacher forcing, free
 running and scheduled sampling (Bengio et al. 2015's linear, exponential and inverse-sigmoid decays,
-each with a floor), on two conditional tasks with deterministic targets (digit reversal, digit
-sorting) and, as the counter-condition, on a random source whose probabilities are exact.
+spread over the whole run down to a floor), on three conditional tasks with deterministic targets
+(digit reversal, digit sorting, running sums mod 10) and, as the counter-condition, on a random
+source whose probabilities are exact.
 
-One jit per task family: every (task, regime, seed) of the conditional tasks trains in one vmapped
-call, every (regime, seed) of the source in another. Rows that share a seed share the initialisation
-and every training batch, and are scored on the same held-out examples (paired across regimes);
+One jit per task family: every (task, regime, seed) of reversal and sorting trains in one vmapped
+call, every (regime, seed) of running sums (a narrower GRU) in a second, of the source in a third.
+Rows that share a seed share the initialisation and every training batch, and are scored on the
+same held-out examples (paired across regimes);
 different seeds use independent test sets, so intervals over seeds include the test-set noise.
 """
 
@@ -27,10 +29,22 @@ from jaxrnn.studies.teacher_forcing import names as N
 from jaxrnn.studies.teacher_forcing.claims import claims
 from jaxrnn.studies.teacher_forcing.config import REGIMES, TASKS, TUNE_SEED0
 
-COND_TASKS = TASKS[:2]
+COND_TASKS = TASKS[:3]
+BLOCK_TASKS = ("reverse", "sort")  # family 1: block layout, width cfg.width, cfg.steps updates
+SUM_TASKS = ("running_sum",)  # family 2: interleaved running sums, width cfg.sum_width, cfg.sum_steps updates
 CURVE_TEST = 2_000_000  # test-set seeds: CURVE_TEST + seed (learning curves), FINAL_TEST + seed (final scores)
 FINAL_TEST = 3_000_000
 SOURCE_EVAL = 4_000_000
+
+
+def family(cfg, tasks) -> dict:
+    """Width, updates and curve spacing of a task family."""
+    if tuple(tasks) == SUM_TASKS:
+        return {"width": cfg.sum_width, "steps": cfg.sum_steps, "log_every": cfg.sum_log_every,
+                "batch": cfg.sum_batch}
+    if tuple(tasks) == ("source",):
+        return {"width": cfg.source_width, "steps": cfg.source_steps, "log_every": cfg.log_every, "batch": cfg.batch}
+    return {"width": cfg.width, "steps": cfg.steps, "log_every": cfg.log_every, "batch": cfg.batch}
 
 
 def regime_schedules(cfg, steps: int) -> list[tuple[str, float, float, float]]:
@@ -43,10 +57,10 @@ def _test_seed(cfg, base: int, seed):
     return np.asarray((base + cfg.seed * 10_007 + np.asarray(seed)) % (2 ** 31 - 1), np.int32)
 
 
-def make_rows(cfg, seeds, lrs: dict, tasks=COND_TASKS, lr_grid=None) -> dict:
-    """Rows over (task, regime, [lr,] seed), in that order. ``lrs[task][regime]`` is the learning rate,
-    unless ``lr_grid`` is given (selection runs: every lr of the grid for every (task, regime))."""
-    sched = regime_schedules(cfg, cfg.source_steps if tasks == ("source",) else cfg.steps)
+def make_rows(cfg, seeds, lrs: dict, tasks=BLOCK_TASKS, lr_grid=None) -> dict:
+    """Rows over (task, regime, [lr,] seed), in that order, for one task family. ``lrs[task][regime]`` is
+    the learning rate, unless ``lr_grid`` is given (selection runs: every lr of the grid)."""
+    sched = regime_schedules(cfg, family(cfg, tasks)["steps"])
     grid = [None] if lr_grid is None else list(lr_grid)
     rows = [(t, r, lr, s) for t in tasks for r in range(len(REGIMES)) for lr in grid for s in seeds]
     kind = [lm.SCHEDULES.index(sched[r][0]) for _, r, _, _ in rows]
@@ -61,19 +75,20 @@ def make_rows(cfg, seeds, lrs: dict, tasks=COND_TASKS, lr_grid=None) -> dict:
     return out
 
 
-def train_conditional(cfg, rows) -> lm.TrainOut:
-    """Every row of the digit tasks in one jitted, vmapped call; curves: greedy accuracy on the seed's
-    held-out examples after every ``log_every`` updates."""
-    data_fn = stable_partial(Q.row_batch, batch=cfg.batch, digits=cfg.digits)
-    eval_fn = stable_partial(Q.row_own_accuracy, n_test=cfg.n_curve, digits=cfg.digits)
-    return lm.train_rows(rows, data_fn=data_fn, eval_fn=eval_fn, vocab=Q.VOCAB, n=cfg.width, steps=cfg.steps,
-                         log_every=cfg.log_every)
+def train_conditional(cfg, rows, tasks=BLOCK_TASKS) -> lm.TrainOut:
+    """Every row of one task family in one jitted, vmapped call; curves: greedy accuracy per output
+    position with own and with true prefixes on the seed's held-out examples every ``log_every`` updates."""
+    fam = family(cfg, tasks)
+    data_fn = stable_partial(Q.row_batch, batch=fam["batch"], digits=cfg.digits)
+    eval_fn = stable_partial(Q.row_accuracy, n_test=cfg.n_curve, digits=cfg.digits)
+    return lm.train_rows(rows, data_fn=data_fn, eval_fn=eval_fn, vocab=Q.VOCAB, n=fam["width"],
+                         steps=fam["steps"], log_every=fam["log_every"])
 
 
 @functools.partial(jax.jit, static_argnames=("n_test", "digits"))
 def _final_accuracy(params, task, test_seed, *, n_test, digits):
     def one(p, t, s):
-        return Q.accuracy(p, Q.heldout_set(t, s, n_test=n_test, digits=digits), digits)
+        return Q.accuracy(p, Q.heldout_set(t, s, n_test=n_test, digits=digits), digits, t)
 
     return jax.vmap(one)(params, task, test_seed)
 
@@ -203,14 +218,15 @@ def select_lrs(cfg, src) -> tuple[dict, np.ndarray]:
     seeds = list(range(TUNE_SEED0, TUNE_SEED0 + cfg.tune_seeds))
     grid = cfg.tune_grid
     shape = (len(REGIMES), len(grid), len(seeds))
-    rows = make_rows(cfg, seeds, {}, lr_grid=grid)
-    out = train_conditional(cfg, rows)
-    acc = np.asarray(out.curve["acc_own"])[..., :cfg.digits].mean(-1)  # (rows, log_step)
-    cond = final_window(acc).reshape((len(COND_TASKS),) + shape)
+    cond = []
+    for tasks in (BLOCK_TASKS, SUM_TASKS):
+        out = train_conditional(cfg, make_rows(cfg, seeds, {}, tasks=tasks, lr_grid=grid), tasks)
+        acc = np.asarray(out.curve["acc_own"])[..., :cfg.digits].mean(-1)  # (rows, log_step)
+        cond.append(final_window(acc).reshape((len(tasks),) + shape))
     srows = source_rows(cfg, src, seeds, None, lr_grid=grid)
     sout = train_source(cfg, srows)
     ev = evaluate_source(cfg, src, sout.params, srows)
-    scores = np.concatenate([cond, -ev["seq_kl"].reshape((1,) + shape)])
+    scores = np.concatenate(cond + [-ev["seq_kl"].reshape((1,) + shape)])
     best = np.nanmean(scores, axis=-1).argmax(axis=-1)  # (task, regime)
     return {t: tuple(float(grid[j]) for j in best[i]) for i, t in enumerate(TASKS)}, scores
 
@@ -218,6 +234,15 @@ def select_lrs(cfg, src) -> tuple[dict, np.ndarray]:
 # ---------------------------------------------------------------------------
 # The study
 # ---------------------------------------------------------------------------
+
+def _eps_curve(cfg, tasks, n_points: int):
+    """(regime, log_step): eps used by the last update before each curve point of a task family."""
+    fam = family(cfg, tasks)
+    done = (np.arange(n_points) + 1) * fam["log_every"]
+    return np.stack([np.asarray(lm.schedule_eps(lm.SCHEDULES.index(kind), np.float32(k), np.float32(c),
+                                                np.float32(e), done - 1))
+                     for kind, k, c, e in regime_schedules(cfg, fam["steps"])])
+
 
 def compute(cfg):
     src = make_source(cfg)
@@ -228,11 +253,11 @@ def compute(cfg):
         ds.add_axis(N.TUNE_LR, np.asarray(cfg.tune_grid, np.float32))
         ds.add_axis(N.TUNE_SEED, np.arange(TUNE_SEED0, TUNE_SEED0 + cfg.tune_seeds))
     seeds = list(range(cfg.seeds))
-    R, K = len(REGIMES), cfg.seeds
+    R, K, P = len(REGIMES), cfg.seeds, cfg.steps // cfg.log_every
     ds.add_axis(N.TASK, np.asarray(COND_TASKS))
     ds.add_axis(N.REGIME, np.asarray(REGIMES))
     ds.add_axis(N.SEED, np.asarray(seeds))
-    ds.add_axis(N.LOG_STEP, (np.arange(cfg.steps // cfg.log_every) + 1) * cfg.log_every)
+    ds.add_axis(N.LOG_STEP, np.arange(1, P + 1))
     ds.add_axis(N.SRC_LOG_STEP, (np.arange(cfg.source_steps // cfg.log_every) + 1) * cfg.log_every)
     ds.add_axis(N.OUT_POS, np.arange(1, cfg.digits + 2))
     ds.add_axis(N.POSITION, np.arange(cfg.sample_len))
@@ -240,25 +265,29 @@ def compute(cfg):
     if cfg.select_lr:
         ds.add(N.TUNE_SCORE, (N.LR_TASK, N.REGIME, N.TUNE_LR, N.TUNE_SEED), scores)
     ds.add(N.LR, (N.LR_TASK, N.REGIME), np.asarray([lrs[t] for t in TASKS], np.float32))
-    for name, axis, steps in ((N.EPS, N.LOG_STEP, cfg.steps), (N.SRC_EPS, N.SRC_LOG_STEP, cfg.source_steps)):
-        ds.add(name, (N.REGIME, axis), np.stack([  # eps used by the last update before each curve point
-            np.asarray(lm.schedule_eps(lm.SCHEDULES.index(kind), np.float32(k), np.float32(c), np.float32(e),
-                                       ds[axis] - 1)) for kind, k, c, e in regime_schedules(cfg, steps)]))
+    fams = [(t,) if t in SUM_TASKS else BLOCK_TASKS for t in COND_TASKS]
+    ds.add(N.UPDATES, (N.TASK, N.LOG_STEP), np.stack([(np.arange(P) + 1) * family(cfg, f)["log_every"] for f in fams]))
+    ds.add(N.EPS, (N.TASK, N.REGIME, N.LOG_STEP), np.stack([_eps_curve(cfg, f, P) for f in fams]))
+    ds.add(N.SRC_EPS, (N.REGIME, N.SRC_LOG_STEP), _eps_curve(cfg, ("source",), ds[N.SRC_LOG_STEP].size))
 
-    # conditional tasks: the claims
-    rows = make_rows(cfg, seeds, lrs)
-    out = train_conditional(cfg, rows)
+    # conditional tasks (the claims): two families, two jits, joined along the task axis
+    outs, params, fins = [], [], []
+    for tasks in (BLOCK_TASKS, SUM_TASKS):
+        rows = make_rows(cfg, seeds, lrs, tasks=tasks)
+        out = train_conditional(cfg, rows, tasks)
+        outs.append(out)
+        params.append(out.params)
+        fins.append(final_accuracy(cfg, out.params, rows))
+    cat = lambda arrs: np.concatenate([np.asarray(a) for a in arrs])  # noqa: E731
     shape = (len(COND_TASKS), R, K)
-    ds.add(N.TRAIN_LOSS, (N.TASK, N.REGIME, N.SEED, N.LOG_STEP), np.asarray(out.loss).reshape(shape + (-1,)))
-    ds.add(N.CURVE_ACC_OWN, (N.TASK, N.REGIME, N.SEED, N.LOG_STEP, N.OUT_POS),
-           np.asarray(out.curve["acc_own"]).reshape(shape + (-1, cfg.digits + 1)))
-    ds.add(N.CURVE_SEQ_OWN, (N.TASK, N.REGIME, N.SEED, N.LOG_STEP), np.asarray(out.curve["seq_own"]).reshape(
-        shape + (-1,)))
-    fin = final_accuracy(cfg, out.params, rows)
+    ds.add(N.TRAIN_LOSS, (N.TASK, N.REGIME, N.SEED, N.LOG_STEP), cat([o.loss for o in outs]).reshape(shape + (P,)))
+    for name, key in ((N.CURVE_ACC_OWN, "acc_own"), (N.CURVE_ACC_ORACLE, "acc_oracle")):
+        ds.add(name, (N.TASK, N.REGIME, N.SEED, N.LOG_STEP, N.OUT_POS),
+               cat([o.curve[key] for o in outs]).reshape(shape + (P, cfg.digits + 1)))
     for name, key in ((N.ACC_OWN, "acc_own"), (N.ACC_ORACLE, "acc_oracle")):
-        ds.add(name, (N.TASK, N.REGIME, N.SEED, N.OUT_POS), fin[key].reshape(shape + (-1,)))
-    ds.add(N.SEQ_OWN, (N.TASK, N.REGIME, N.SEED), fin["seq_own"].reshape(shape))
-    ds.add(N.SEQ_ORACLE, (N.TASK, N.REGIME, N.SEED), fin["seq_oracle"].reshape(shape))
+        ds.add(name, (N.TASK, N.REGIME, N.SEED, N.OUT_POS), cat([f[key] for f in fins]).reshape(shape + (-1,)))
+    ds.add(N.SEQ_OWN, (N.TASK, N.REGIME, N.SEED), cat([f["seq_own"] for f in fins]).reshape(shape))
+    ds.add(N.SEQ_ORACLE, (N.TASK, N.REGIME, N.SEED), cat([f["seq_oracle"] for f in fins]).reshape(shape))
 
     # the stochastic source: counter-condition
     srows = source_rows(cfg, src, seeds, lrs["source"])
@@ -275,16 +304,20 @@ def compute(cfg):
     ds.add(N.SRC_UNFINISHED, (N.SEED,), ev["unfinished"].reshape(R, K)[0])
 
     summary = {"regimes": list(REGIMES), "tasks": list(TASKS),
-               "schedules": {"digit tasks": [list(s) for s in regime_schedules(cfg, cfg.steps)],
+               "schedules": {"reverse, sort": [list(s) for s in regime_schedules(cfg, cfg.steps)],
+                             "running_sum": [list(s) for s in regime_schedules(cfg, cfg.sum_steps)],
                              "source": [list(s) for s in regime_schedules(cfg, cfg.source_steps)]},
                "learning_rates": {t: list(lrs[t]) for t in TASKS},
-               "learning_rates_selected_here": bool(cfg.select_lr), "acc_threshold": cfg.acc_threshold}
+               "learning_rates_selected_here": bool(cfg.select_lr), "acc_threshold": cfg.acc_threshold,
+               "oracle_margin": cfg.oracle_margin}
     summary["claims"] = claims(ds, cfg)
     saved = {}
-    for tree, prefix, lead in ((out.params, "conditional", shape), (sout.params, "source", (R, K))):
+    for tree, prefix, lead in ((params[0], "conditional", (len(BLOCK_TASKS), R, K)),
+                               (params[1], "running_sum", (R, K)), (sout.params, "source", (R, K))):
         flat, _ = jax.tree_util.tree_flatten_with_path(tree)
         saved.update({prefix + jax.tree_util.keystr(path): np.asarray(leaf).reshape(lead + leaf.shape[1:])
                       for path, leaf in flat})
-    summary["params_file"] = ("params.npz: conditional<field> with leading axes (task, regime, seed) and "
-                              "source<field> with (regime, seed); LMParams fields")
+    summary["params_file"] = ("params.npz: conditional<field> with leading axes (task: reverse, sort; regime, "
+                              "seed), running_sum<field> with (regime, seed) and source<field> with (regime, seed); "
+                              "LMParams fields")
     return ds, summary, {"params.npz": saved}

@@ -1,27 +1,28 @@
 """Names of the teacher_forcing study's axes, arrays and figures (used by compute, claims and figures)."""
 
 # axes
-TASK = "task"  # conditional tasks: reverse, sort
+TASK = "task"  # conditional tasks: reverse, sort, running_sum
 REGIME = "regime"  # teacher forcing, free running, linear, exponential, inverse sigmoid
 SEED = "seed"  # reported seeds (shared across regimes and tasks: paired)
-LOG_STEP = "log_step"  # number of updates done at a learning-curve point (digit tasks)
+LOG_STEP = "log_step"  # index 1..P of a learning-curve point (digit tasks; updates done: UPDATES)
 SRC_LOG_STEP = "source_log_step"  # the same on the source
 OUT_POS = "output_position"  # 1..m digits, m + 1 = EOS
 POSITION = "position"  # source: index t of the predicted id (0 = first)
-LR_TASK = "lr_task"  # reverse, sort, source
+LR_TASK = "lr_task"  # reverse, sort, running_sum, source
 TUNE_LR = "tune_lr"  # learning-rate grid of the selection run
 TUNE_SEED = "tune_seed"
 
 # conditional tasks (dims: task, regime, seed, ...)
-EPS = "eps"  # (regime, log_step): probability of feeding the true token at that update
+UPDATES = "updates"  # (task, log_step): Adam updates done at each curve point (the families differ)
+EPS = "eps"  # (task, regime, log_step): probability of feeding the true token at the last update before it
 LR = "lr"  # (lr_task, regime): Adam learning rate used
 TRAIN_LOSS = "train_loss"  # (task, regime, seed, log_step): NLL per scored token under the regime's inputs
 CURVE_ACC_OWN = "curve_acc_own"  # (task, regime, seed, log_step, output_position): greedy, own prefixes
-CURVE_SEQ_OWN = "curve_seq_own"  # (task, regime, seed, log_step): whole output correct, own prefixes
+CURVE_ACC_ORACLE = "curve_acc_oracle"  # (task, regime, seed, log_step, output_position): true prefixes
 ACC_OWN = "acc_own"  # (task, regime, seed, output_position): final, own prefixes (greedy)
 ACC_ORACLE = "acc_oracle"  # (task, regime, seed, output_position): final, true prefixes
-SEQ_OWN = "seq_own"  # (task, regime, seed)
-SEQ_ORACLE = "seq_oracle"  # (task, regime, seed)
+SEQ_OWN = "seq_own"  # (task, regime, seed): whole output right, own prefixes (greedy; deterministic targets:
+SEQ_ORACLE = "seq_oracle"  # the same event as with true prefixes, so it measures fit, never exposure bias)
 
 # stochastic source (dims: regime, seed, ...)
 SRC_EPS = "source_eps"  # (regime, source_log_step)
