@@ -34,5 +34,5 @@ def claims(summary: dict, cfg) -> dict:
                      "ci95": [float(v), float(v)], "n": int(cfg.n_share), "unit": "decades"} for k, v in gains.items()],
         "conditions": f"{act}, x ~ N(0, 1), equal total weight w + m, T = {t}; the path-sum check",
         "figure": f"skip_connections/{N.FIG_FAIR_COMPARISON}",
-        "test": "tests/studies/test_skip_connections.py::test_skip_closed_form_path_sum_and_fair_gain",
+        "test": "tests/studies/test_skip_connections.py::test_fair_report_and_c4_verdict_on_known_data",
     }}
