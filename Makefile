@@ -8,7 +8,7 @@ QUICK  ?=
 ONLY   ?=
 DRY    ?=
 
-.PHONY: sweep test bench gpu-check report clean-venv
+.PHONY: sweep test bench gpu-check report mutants clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ bench: $(STAMP)
 # writes results/bench/gpu_check_gpu.json and *_gpu.json. Without a GPU, or with DRY=1, a checked dry run.
 gpu-check: $(STAMP)
 	$(PY) -m experiments.gpu_check $(if $(DRY),--dry-run)
+
+# Mutation testing (mutmut; config in pyproject's [tool.mutmut]); not part of `make test`. CPU-heavy:
+# MUTANTS picks mutant names by glob (default: stats.py and the claim functions), e.g.
+# `make mutants MUTANTS='jaxrnn.models.train*'`; '' runs every configured module.
+MUTANTS ?= jaxrnn.stats.* jaxrnn.studies.*.claims.*
+mutants: $(STAMP)
+	nice -n 15 $(PY) -m mutmut run --max-children 1 $(MUTANTS); $(PY) -m mutmut results
 
 report: $(STAMP)
 	$(PY) -m jaxrnn.io.report results
