@@ -129,3 +129,36 @@ def test_fair_report_and_c4_verdict_on_known_data():
     # the claim reads T = 200 when it was computed, else the longest T
     cfg2, _, summary = _fair_summary(skip[:, :, :1], lengths=(50,))
     assert "T=50" in skip_claims.claims(summary, cfg2)["C4"]["key_number"]
+
+
+@pytest.mark.parametrize("act", ACTIVATIONS)
+@pytest.mark.parametrize("w,m", [(2.0, -1.5), (-3.0, -2.0), (1.5, -1.5), (-1.0, -2.0), (-3.0, 2.0)])
+def test_skip_closed_form_with_cancelling_paths_float64(act, w, m, key):
+    """A path with k edges has 2k - T one-step (w) and T - k two-step (m) edges and positive act' factors,
+    so its sign is sign(w)^(2k-T) sign(m)^(T-k) = sign(w)^T (sign(m))^(T-k): paths cancel exactly when
+    m < 0 (then the transfer-matrix product can lose digits a same-sign test never probes); w < 0 < m is
+    the control where they do not. Against jax.jvp's forward
+    derivative: within autodiff's own rounding bound (kappa from ``skip_rounding_scale``, which grows
+    with the cancellation) or 1e-10; against the explicit path sum (T = 24): within 1e-13 x the sum's
+    condition number sum|c| / |sum c| (float64 rounding of 46368 terms is ~1e-15 each, relative to sum|c|)."""
+    T = 150
+    with jax.enable_x64(True):
+        xs = jax.random.normal(key, (T,), dtype=jnp.float64)
+        p = _p(w, m)
+        closed = jax.jit(functools.partial(gradients.skip_grad_log_magnitude, act=act))(p, 0.5, 0.5, xs)
+        fwd = np.asarray(jax.jit(functools.partial(gradients.skip_grad_forward, act=act))(p, 0.5, 0.5, xs))
+        kappa = np.asarray(gradients.skip_rounding_scale(p, 0.5, 0.5, xs, act=act))
+    scale = kappa + gradients.closed_form_rounding_scale(closed, np.float64) + 4e-16 * np.arange(1, T + 1)
+    mask = gradients.autodiff_representable(closed, np.float64, "forward") & (fwd != 0)
+    assert mask.sum() >= 20
+    err = relative_error(closed, fwd)[mask]
+    assert np.all(gradients.explained_by_rounding(err, scale[mask], 1e-10)), err.max()
+    T2 = 24
+    with jax.enable_x64(True):
+        contrib, _ = gradients.skip_path_sums(p, 0.5, 0.5, xs[:T2], act=act)
+        short = gradients.skip_grad_log_magnitude(p, 0.5, 0.5, xs[:T2], act=act)
+    value = float(np.asarray(short.sign)[-1] * np.exp(np.asarray(short.log_abs)[-1]))
+    nonzero = contrib[contrib != 0]
+    assert (np.any(nonzero > 0) and np.any(nonzero < 0)) == (m < 0)  # the case this test is for: paths cancel
+    cond = np.abs(contrib).sum() / abs(value)
+    assert abs(contrib.sum() - value) <= 1e-13 * cond * abs(value), (contrib.sum(), value, cond)
