@@ -31,7 +31,10 @@ def test_quick_run_writes_every_output(quick_run):
         assert meta["environment"][field]
     assert meta["wall_time_s"] > 0
     assert summary["figures"] and all((out / f).stat().st_size > 1000 for f in summary["figures"])
-    assert json.loads((out / "summary.json").read_text())["claims"].keys() == {"C1", "C2", "C3"}
+    claims = json.loads((out / "summary.json").read_text())["claims"]
+    assert claims.keys() == {"C1", "C2", "C3"}
+    # the verdicts the quick config gives (C2 and C3 are pinned again beside their evidence below)
+    assert [claims[c]["verdict"] for c in ("C1", "C2", "C3")] == ["confirmed", "confirmed", "refuted"]
 
 
 def test_any_point_can_be_recomputed_from_data_alone(quick_run):
