@@ -103,3 +103,16 @@ def test_threshold_claims_on_known_designs():
     c = th_claims.claims(_th_summary(b=_design(wrong=1)))
     assert (c["C12"]["verdict"], c["C13"]["verdict"]) == ("confirmed", "refuted")
     assert c["C13"]["effects"][1]["estimate"] == 1.0
+
+
+def test_threshold_evidence_reports_the_perturbations_inside_and_outside_the_margin():
+    """Scales of the margin 0.5, 0.9 (inside: all still correct), 1.0 (the margin itself: neither side),
+    2.0, 3.0 (outside: 0.4 and 0.6 still correct): the evidence quotes min inside = 1 and min outside = 0.4
+    at the largest scale 3x (a scale of 1 counted on either side, or 2 left out, changes them)."""
+    d = _design()
+    d["perturbation"] = {"scales_of_margin": [0.5, 0.9, 1.0, 2.0, 3.0],
+                         "fraction_still_correct": [1.0, 1.0, 0.3, 0.4, 0.6], "samples": 100}
+    c12 = th_claims.claims(_th_summary(a=d))["C12"]
+    assert "a fraction 1 stay correct (at 3x: 0.4)" in c12["evidence"]
+    assert c12["effects"][2]["name"] == "learned and hardened networks proved correct (best schedule)"
+    assert c12["test"] == "tests/models/test_threshold.py::test_seed_designs_are_proved"

@@ -1,6 +1,8 @@
 """Skip-connection RNN: transfer-matrix closed form vs jax.grad / jax.jvp, the path view, the study."""
 
+import copy
 import functools
+import json
 import math
 import types
 
@@ -162,3 +164,32 @@ def test_skip_closed_form_with_cancelling_paths_float64(act, w, m, key):
     assert (np.any(nonzero > 0) and np.any(nonzero < 0)) == (m < 0)  # the case this test is for: paths cancel
     cond = np.abs(contrib).sum() / abs(value)
     assert abs(contrib.sum() - value) <= 1e-13 * cond * abs(value), (contrib.sum(), value, cond)
+
+
+def test_c4_reads_sigmoid_at_t_200_and_json_keys():
+    """With tanh listed first and a longer T = 300 read too, C4 is decided on sigmoid at T = 200; the
+    summary as saved to JSON (string keys) gives the same claim; the key number and evidence quote the
+    gains, the shares that hurt and the path shares (in %)."""
+    skip = np.zeros((2, 5, 3))
+    skip[0, :, 1] = [-10, -9, -8, -7, -6]  # sigmoid, T = 200: both totals gain
+    skip[1, :, 1] = [-5, -6, -4, -7, -8]
+    skip[:, :, 2] = skip[:, ::-1, 1]  # T = 300: total 1 gains nothing (all shares hurt)
+    skip[:, :, 0] = skip[:, :, 1]
+    cfg, rep, summary = _fair_summary(skip, lengths=(50, 200, 300))
+    bad = copy.deepcopy(rep)
+    for tot in bad:
+        for t in bad[tot]:
+            bad[tot][t]["best_gain_decades"] = -1.0
+    summary["fair"] = {"tanh": bad, "sigmoid": rep}
+    summary["paths"].update(share_all_one_step_path=0.002, share_of_shortest_half=0.25)
+    c4 = skip_claims.claims(summary, cfg)["C4"]
+    assert c4["verdict"] == "confirmed" and [e["estimate"] for e in c4["effects"]] == [4.0, 1.0]
+    assert c4["key_number"] == "decades gained at T=200 (sigmoid, best split of w+m): w+m=1: +4.0, w+m=3: +1.0"
+    assert "w+m=1: 0%, w+m=3: 75%" in c4["evidence"]
+    assert "carries 0.2% of the total" in c4["evidence"] and "3T/4 edges 25%." in c4["evidence"]
+    assert c4["effects"][0]["name"] == "decades gained at the best split, w+m = 1, T = 200"
+    assert "sigmoid, x ~ N(0, 1), equal total weight w + m, T = 200" in c4["conditions"]
+    saved = json.loads(json.dumps(summary))
+    assert skip_claims.claims(saved, cfg)["C4"] == c4
+    summary["fair"] = {"tanh": rep}  # without sigmoid: the first activation swept
+    assert "(tanh, best split" in skip_claims.claims(summary, cfg)["C4"]["key_number"]
