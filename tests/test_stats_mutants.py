@@ -54,3 +54,85 @@ def test_combine_error_messages_name_the_problem():
         stats.combine({})
     with pytest.raises(ValueError, match="condition 'T=50': unknown verdict 'maybe'"):
         stats.combine({"T=50": "maybe"})
+
+
+def test_every_constructor_keeps_name_unit_and_n():
+    """(name, unit or n replaced by None / a constant in rate, mean_effect, paired_effect, bootstrap_effect,
+    their invalid and n = 1 branches, and Effect.to_dict)"""
+    effects = [stats.rate("r", 3, 10, "share"),
+               stats.mean_effect("m", [1.0, 2.0, 4.0], "nats"), stats.mean_effect("m", [1.0], "nats"),
+               stats.mean_effect("m", [1.0, math.inf], "nats", nonfinite="invalid"),
+               stats.paired_effect("p", [1.0, 2.0, 4.0], [0.0, 0.5, 1.0], "nats"),
+               stats.paired_effect("p", [1.0, math.nan, 4.0], [0.0, 0.5, 1.0], "nats", nonfinite="invalid"),
+               stats.bootstrap_effect("b", [1.0, 2.0, 4.0], "nats", n_boot=200),
+               stats.bootstrap_effect("b", [1.0], "nats", n_boot=200),
+               stats.bootstrap_effect("b", [1.0, math.nan, 2.0], "nats", n_boot=200, nonfinite="invalid")]
+    want = [("r", "share", 10), ("m", "nats", 3), ("m", "nats", 1), ("m", "nats", 2), ("p", "nats", 3),
+            ("p", "nats", 3), ("b", "nats", 3), ("b", "nats", 1), ("b", "nats", 3)]
+    for e, (name, unit, n) in zip(effects, want):
+        assert (e.name, e.unit, e.n) == (name, unit, n), e
+        d = e.to_dict()
+        assert (d["name"], d["unit"], d["n"]) == (name, unit, n)
+
+
+def test_paired_effect_passes_its_level_on():
+    """(the level dropped: a 50 % interval is narrower than the 95 % one)"""
+    a, b = [1.0, 2.0, 4.0, 3.0], [0.0, 0.5, 1.0, 0.2]
+    wide, narrow = stats.paired_effect("p", a, b, "u"), stats.paired_effect("p", a, b, "u", level=0.5)
+    assert narrow.ci95[1] - narrow.ci95[0] < 0.5 * (wide.ci95[1] - wide.ci95[0])
+
+
+def test_bootstrap_by_its_definition():
+    """The percentile interval recomputed from the stated recipe (seed 0 by default, 10 000 resamples of
+    indices 0..n-1, quantiles alpha/2 and 1 - alpha/2) equals the library's exactly; n_boot = 1 is allowed."""
+    import numpy as np
+
+    v = np.array([0.3, 1.2, 2.0, 2.2, 5.0, 0.1])
+    e = stats.bootstrap_effect("b", v, "u")
+    idx = np.random.default_rng(0).integers(0, v.size, size=(10_000, v.size))
+    lo, hi = np.quantile(v[idx].mean(axis=1), [0.025, 0.975])
+    assert e.ci95 == (float(lo), float(hi)) and e.estimate == float(v.mean())
+    assert stats.bootstrap_effect("b", v, "u", n_boot=1).n == 6
+    with pytest.raises(ValueError, match="n_boot must be >= 1"):
+        stats.bootstrap_effect("b", v, "u", n_boot=0)
+
+
+def test_validation_messages_name_the_value():
+    """(the names and counts in the error messages)"""
+    with pytest.raises(ValueError, match="effect 'gap': 1 of 3 values are not finite"):
+        stats.mean_effect("gap", [1.0, math.nan, 2.0], "u")
+    with pytest.raises(ValueError, match="successes must be an integer count, got 2.5"):
+        stats.rate("r", 2.5, 10)
+    with pytest.raises(ValueError, match="n_boot must be an integer count, got str '3'"):
+        stats.bootstrap_effect("b", [1.0, 2.0], "u", n_boot="3")
+    with pytest.raises(ValueError, match="^n must be an integer count"):
+        stats.rate("r", 2, 10.5)
+    with pytest.raises(ValueError, match="^a must be 1-D"):
+        stats.paired_effect("p", [[1.0]], [1.0], "u")
+    with pytest.raises(ValueError, match="^b must be 1-D"):
+        stats.paired_effect("p", [1.0], [[1.0]], "u")
+
+
+def test_wilson_lower_bound_is_zero_only_at_zero_successes():
+    """(the exact 0 set at s == 1 instead of s == 0)"""
+    assert stats.wilson(0, 10)[0] == 0.0 and stats.wilson(1, 10)[0] > 0.0 and stats.wilson(10, 10)[1] == 1.0
+
+
+def test_verdict_edges():
+    """A zero-width interval is a valid one (lo == hi; not 'reversed'); an interval ending at 0 is not
+    strictly on either side: inconclusive (hi < 0 -> hi <= 0 would call (-1, 0) refuted)."""
+    E = stats.Effect
+    assert stats.verdict(E("x", 0.5, (0.5, 0.5), 4, "u")) == "confirmed"
+    assert stats.verdict(E("x", -0.5, (-1.0, 0.0), 4, "u")) == "inconclusive"
+    assert stats.verdict(E("x", -0.5, (-1.0, 0.0), 4, "u"), claimed_sign=-1) == "inconclusive"
+
+
+def test_describe_switches_notation_at_its_stated_edges():
+    """Fixed point when every finite non-zero number lies in [1e-3, 1e4) (zeros do not count)."""
+    E = stats.Effect
+    assert stats.describe(E("x", 0.0, (0.0, 0.5), 4, "u")) == "0.000 [0.000, 0.500] (n=4, u)"
+    assert stats.describe(E("x", 1.0, (1e-3, 2.0), 4, "u")) == "1.000 [0.001, 2.000] (n=4, u)"
+    assert stats.describe(E("x", 1.0, (8e-4, 2.0), 4, "u")).startswith("1.000e+00 [8.000e-04")
+    assert stats.describe(E("x", 1.0, (0.5, 1e4), 4, "u")).startswith("1.000e+00")
+    assert stats.describe(E("x", 1.0, (0.5, 10000.5), 4, "u")).startswith("1.000e+00")
+    assert stats.describe(E("x", 1.0, (-math.inf, math.inf), 1, "u")) == "1.000 [-inf, inf] (n=1, u)"
