@@ -87,8 +87,8 @@ def test_bootstrap_by_its_definition():
     indices 0..n-1, quantiles alpha/2 and 1 - alpha/2) equals the library's exactly; n_boot = 1 is allowed."""
     import numpy as np
 
-    v = np.array([0.3, 1.2, 2.0, 2.2, 5.0, 0.1])
-    e = stats.bootstrap_effect("b", v, "u")
+    v = np.random.default_rng(5).exponential(size=30)  # 30 distinct values: resampled means have no ties,
+    e = stats.bootstrap_effect("b", v, "u")  # so one resample more or less (10 001) moves the quantiles
     idx = np.random.default_rng(0).integers(0, v.size, size=(10_000, v.size))
     lo, hi = np.quantile(v[idx].mean(axis=1), [0.025, 0.975])
     assert e.ci95 == (float(lo), float(hi)) and e.estimate == float(v.mean())

@@ -37,6 +37,12 @@ def test_gradient_decay_claims_on_a_known_summary():
     assert shares["share of the |w| > 4 (w, b) grid where |dh_T/dh_0| > 1, T = 10, x = 0"] == 0.3
     assert shares["share of the |w| > 4 (w, b) grid where |dh_T/dh_0| > 1, T = 50, x ~ N(0, 1)"] == 0.05
     assert all(e["n"] == 400 for e in c["C3"]["effects"])
+    c1 = {e["name"]: (e["estimate"], e["ci95"], e["n"]) for e in c["C1"]["effects"]}
+    assert c1 == {"max sigmoid' - 1/4": (0.0, [0.0, 0.0], 2001), "argmax of sigmoid'": (0.0, [0.0, 0.0], 2001)}
+    s = gd_summary()
+    s["activation"]["sigmoid"].update(max=0.3, argmax=0.5)
+    c1 = gd_claims.claims(s)["C1"]["effects"]
+    assert [e["estimate"] for e in c1] == [pytest.approx(0.05), 0.5]
 
 
 @pytest.mark.parametrize("path,value", [(("activation", "sigmoid", "max"), 0.2500001),
@@ -102,7 +108,11 @@ def test_threshold_claims_on_known_designs():
     assert (c["C12"]["verdict"], c["C13"]["verdict"]) == ("refuted", "confirmed")
     c = th_claims.claims(_th_summary(b=_design(wrong=1)))
     assert (c["C12"]["verdict"], c["C13"]["verdict"]) == ("confirmed", "refuted")
-    assert c["C13"]["effects"][1]["estimate"] == 1.0
+    assert c["C13"]["effects"][1]["estimate"] == 1.0 and c["C13"]["effects"][1]["ci95"] == [1.0, 1.0]
+    assert c["C13"]["effects"][0]["estimate"] == 1.0 and c["C13"]["effects"][0]["ci95"] == [1.0, 1.0]
+    ok = c["C12"]["effects"]
+    assert ok[0]["estimate"] == 0.0 and ok[0]["ci95"] == [0.0, 0.0] and ok[0]["n"] == 6
+    assert ok[1]["ci95"] == [0.0, 0.0]
 
 
 def test_threshold_evidence_reports_the_perturbations_inside_and_outside_the_margin():
