@@ -126,3 +126,29 @@ def test_threshold_evidence_reports_the_perturbations_inside_and_outside_the_mar
     assert "a fraction 1 stay correct (at 3x: 0.4)" in c12["evidence"]
     assert c12["effects"][2]["name"] == "learned and hardened networks proved correct (best schedule)"
     assert c12["test"] == "tests/models/test_threshold.py::test_seed_designs_are_proved"
+
+
+def _all_claims():
+    from jaxrnn.studies.skip_connections import claims as sk_claims
+    from tests.studies.test_skip_connections import _fair_summary
+
+    skip = __import__("numpy").zeros((2, 5, 2))
+    skip[:, :, 1] = [[-10, -9, -8, -7, -6], [-5, -6, -4, -7, -8]]
+    cfg, _, summary = _fair_summary(skip)
+    return {**gd_claims.claims(gd_summary()), **th_claims.claims(_th_summary()), **sk_claims.claims(summary, cfg)}
+
+
+def test_every_effect_has_the_schema_and_every_test_field_names_a_real_test():
+    """Each effect is {name, estimate, ci95 [lo, hi], n, unit} with a non-empty name and unit; each claim's
+    ``test`` field is ``path::function`` of a test function that exists in this repository."""
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    claims = _all_claims()
+    assert set(claims) == {"C1", "C2", "C3", "C4", "C12", "C13"}
+    for cid, c in claims.items():
+        for e in c["effects"]:
+            assert set(e) == {"name", "estimate", "ci95", "n", "unit"}, (cid, e)
+            assert e["name"] and e["unit"] and len(e["ci95"]) == 2, (cid, e)
+        path, func = c["test"].split("::")
+        assert f"def {func}(" in (root / path).read_text(), (cid, c["test"])
