@@ -8,7 +8,7 @@ QUICK  ?=
 ONLY   ?=
 DRY    ?=
 
-.PHONY: sweep test bench gpu-check report clean-venv
+.PHONY: sweep test bench gpu-check report mutants clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ BUDGET  ?= 720
 COPY_TO ?=
 gpu-check: $(STAMP)
 	$(PY) -m experiments.gpu_check --budget $(BUDGET) $(if $(DRY),--dry-run) $(if $(COPY_TO),--copy-to $(COPY_TO))
+
+# Mutation testing (mutmut; config in pyproject's [tool.mutmut]); not part of `make test`. CPU-heavy:
+# MUTANTS picks mutant names by glob (default: stats.py and the claim functions), e.g.
+# `make mutants MUTANTS='jaxrnn.models.train*'`; '' runs every configured module.
+MUTANTS ?= jaxrnn.stats.* jaxrnn.studies.*.claims.*
+mutants: $(STAMP)
+	nice -n 15 $(PY) -m mutmut run --max-children 1 $(MUTANTS); $(PY) -m mutmut results
 
 report: $(STAMP)
 	$(PY) -m jaxrnn.io.report results

@@ -138,11 +138,6 @@ def bengio_schedules(steps: int, floor: float, decay_end: float) -> list[tuple[s
 # Training
 # ---------------------------------------------------------------------------
 
-def feed_token(key, eps, true_token, model_token, forced):
-    """The next input: the true token with probability eps (always where ``forced``), else the model's."""
-    return jnp.where(forced | (jax.random.uniform(key) < eps), true_token, model_token)
-
-
 def flat_draw(sampler, key, shape, **kwargs):
     """``sampler(key, shape)`` drawn as one flat vector and reshaped: the same distribution, but XLA
     compiles a vmapped multi-dimensional threefry draw several times more slowly than a flat one."""

@@ -2,6 +2,7 @@
 cell against a float64 reference, the invariants on the quick grid, chaos classes, labels."""
 
 import copy
+import math
 import functools
 import json
 
@@ -242,3 +243,40 @@ def test_float64_twin_draws_the_same_weights_and_inputs(key):
     for a, b in zip(plain, twin):
         assert a.dtype == b.dtype == np.float32
         np.testing.assert_array_equal(a, b)
+
+
+def _bound_ds(log10_norm, valid, lam_w=(0.5, 6.0)):
+    """One activation (tanh: gamma = 1), one kind, lambda_1 of W per cell, 2 seeds, T = 10 and 20."""
+    ds = Dataset()
+    for axis, values in ((N.ACT, ["tanh"]), (N.KIND, KINDS[:1]), (N.LAMBDA1, [0.5, 6.0]), (N.SEED, [0, 1]),
+                         (N.T_READ, [10, 20])):
+        ds.add_axis(axis, np.asarray(values))
+    ds.add(N.LAMBDA1_OF_W, (N.KIND, N.LAMBDA1, N.SEED), np.broadcast_to(np.asarray(lam_w)[None, :, None], (1, 2, 2)))
+    ds.add(N.LOG10_NORM, N.CELL + (N.T_READ,), np.asarray(log10_norm, np.float64).reshape(1, 1, 2, 2, 2))
+    ds.add(N.CELL_VALID, N.CELL, np.asarray(valid, bool).reshape(1, 1, 2, 2))
+    return ds
+
+
+def test_bound_report_on_known_cells():
+    """The bound is T log10(gamma lambda_1): at lambda_1 = 0.5, T = 10 it is -3.01 decades, at 6.0, T = 20
+    +15.56. Norms placed by hand: below the bound, above it by half the allowance (T x the per-step
+    allowance for n = 4, eps = 1e-3: not counted), above it by twice the allowance (counted, at both T),
+    and the same violating cell marked invalid (left out). A bound with the sign of log10(gamma lambda_1)
+    flipped, or the allowance not scaled by T, changes the count."""
+    n, eps = 4, 1e-3
+    allow = jacobians.bound_allowance_per_step(n, eps) / math.log(10)  # decades per step
+    b = np.array([[10 * math.log10(0.5), 20 * math.log10(0.5)], [10 * math.log10(6.0), 20 * math.log10(6.0)]])
+    norm = np.empty((2, 2, 2))  # (lambda1, seed, T)
+    norm[0, 0] = b[0] - 1.0  # well below
+    norm[0, 1] = b[0] + 0.5 * allow * np.array([10, 20])  # above, within the allowance
+    norm[1, 0] = b[1] - 0.25
+    norm[1, 1] = b[1] + 2.0 * allow * np.array([10, 20])  # beyond the allowance at both T
+    ds = _bound_ds(norm, np.ones((2, 2)))
+    rep = claims.bound_report(ds, n, eps)["tanh"]
+    assert rep["points"] == 8 and rep["violations_beyond_allowance"] == 2
+    assert rep["min_slack_decades"] == pytest.approx(-2.0 * allow * 20)
+    valid = np.ones((2, 2))
+    valid[1, 1] = 0  # the violating cell is invalid: left out of every number
+    rep = claims.bound_report(_bound_ds(norm, valid), n, eps)["tanh"]
+    assert rep["points"] == 6 and rep["violations_beyond_allowance"] == 0
+    assert rep["min_slack_decades"] == pytest.approx(-0.5 * allow * 20)

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from jaxrnn.io import results
 from jaxrnn.io.config import ConfigError
 from jaxrnn.io.runner import run as run_study
 from jaxrnn.studies import threshold_rnns
@@ -15,7 +16,13 @@ def test_exhaustive_length_beyond_the_limit_is_refused():
 
 
 def test_quick_end_to_end(tmp_path):
-    summary = run_study(threshold_rnns.STUDY, threshold_rnns.Config.quick(), tmp_path / "threshold_rnns")
+    """Also the markers, computed rather than read from the committed results: a run into a fresh
+    results/ folder marks the folder as the suite's collection and its own folder with its name."""
+    root = tmp_path / "results"
+    summary = run_study(threshold_rnns.STUDY, threshold_rnns.Config.quick(), root / "threshold_rnns")
+    assert results.read_marker(root) == {"owner": "jaxrnn", "experiment": None}
+    assert results.read_marker(root / "threshold_rnns") == {"owner": "jaxrnn", "experiment": "threshold_rnns"}
+    tmp_path = root
     assert set(summary["claims"]) == {"C12", "C13"}
     assert all(c["verdict"] == "confirmed" for c in summary["claims"].values())
     saved = json.loads((tmp_path / "threshold_rnns" / "summary.json").read_text())

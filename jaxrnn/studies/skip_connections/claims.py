@@ -49,5 +49,5 @@ def claims(summary: dict, cfg) -> dict:
                     "Some splits make vanishing worse; the claim holds at the best split, not at every one.",
                     "Gradient size only: whether training then learns long dependencies was not measured here."],
         "figure": f"skip_connections/{N.FIG_FAIR_COMPARISON}",
-        "test": "tests/studies/test_skip_connections.py::test_skip_closed_form_path_sum_and_fair_gain",
+        "test": "tests/studies/test_skip_connections.py::test_fair_report_and_c4_verdict_on_known_data",
     }}
