@@ -11,13 +11,10 @@ import jax
 import numpy as np
 
 from jaxrnn.studies.clipping import names as nm
-from jaxrnn.studies.clipping import selection
 from jaxrnn.studies.clipping.claims import claims
-from jaxrnn.studies.clipping.geometry import (CLIPS, clip_geometry, cliff_study, nonfinite_report,  # noqa: F401
-                                              real_direction, synthetic_direction)
-from jaxrnn.studies.clipping.training import plan_checks, run_statistics, training_study  # noqa: F401
-
-run_seeds = selection.run_seeds
+from jaxrnn.studies.clipping.geometry import CLIPS, cliff_study, nonfinite_report, real_direction, synthetic_direction
+from jaxrnn.studies.clipping.selection import run_seeds
+from jaxrnn.studies.clipping.training import plan_checks, training_study
 
 
 def compute(config) -> tuple:

@@ -149,9 +149,9 @@ def _fig_outcome(ds: Dataset, summary: dict, tasks_: list, folder) -> str:
         for m, method in enumerate(methods):
             c, mk, _ = STYLE[method]
             ax.scatter(m + rng.uniform(-0.15, 0.15, n), y[m], s=18, alpha=0.6, color=c, marker=mk)
-            ax.plot([m - 0.25, m + 0.25], [y[m].mean()] * 2, color="k", lw=2, marker="none")
+            ax.plot([m - 0.25, m + 0.25], [y[m].mean()] * 2, color="k", lw=2, marker="none", linestyle="-")
         ax.axhline(0, color="0.4", lw=1, ls="--", marker="none")
-        ax.text(2.45, 0.05, "constant predictor", ha="right", va="bottom", color="0.3")
+        ax.text(0.99, 0, "constant predictor", ha="right", va="bottom", color="0.3", transform=ax.get_yaxis_transform())
         ax.set_xticks(range(3), [LABEL[m] for m in methods])
         ax.set_ylabel("y = log10(final loss / constant's)")
         ax.set_title(f"(b{i + 1}) {task}: final loss on fresh sequences\n(one dot per seed, n = {n}; bar: mean; "
@@ -173,7 +173,8 @@ def _fig_explosions(ds: Dataset, tasks_: list, folder) -> str:
             c, mk, _ = STYLE[method]
             ax.scatter(m + rng.uniform(-0.15, 0.15, n), ratio[m], s=18, alpha=0.6, color=c, marker=mk)
         ax.axhline(nm.BIG_FACTOR, color="0.4", lw=1, ls="--", marker="none")
-        ax.text(2.45, nm.BIG_FACTOR * 1.1, f"{nm.BIG_FACTOR:g}x the median", ha="right", va="bottom", color="0.3")
+        ax.text(0.99, nm.BIG_FACTOR, f"{nm.BIG_FACTOR:g}x the median", ha="right", va="bottom", color="0.3",
+                transform=ax.get_yaxis_transform())
         ax.set_yscale("log")
         ax.set_xticks(range(3), [LABEL[m] for m in methods])
         ax.set_ylabel("largest / median raw gradient norm")
@@ -243,7 +244,7 @@ def _fig_traces(ds: Dataset, summary: dict, tasks_: list, folder) -> str:
         ax.set_xlabel("training step")
         ax.set_ylabel("largest raw gradient norm in a window")
         ax.set_title(f"(b{t + 1}) {task}: raw gradient norm (before clipping), first reported seed\n"
-                     f"(largest off-scale value: {np.nanmax(finite):.2g})")
+                     f"(largest value over every seed and method: {np.nanmax(finite):.2g})")
         ax.legend(loc="upper right")
     return save_figure(fig, folder, nm.FIG_TRACES)
 
