@@ -18,7 +18,8 @@ from jaxrnn.studies.clipping import names as nm
 
 #: (colour, marker, dash) per training method and per clipping of the geometry study
 STYLE = {"none": (OKABE_ITO[6], "X", ":"), "value": (OKABE_ITO[1], "s", "--"), "norm": (OKABE_ITO[0], "o", "-"),
-         "global_norm": (OKABE_ITO[0], "o", "-"), "block_rms": (OKABE_ITO[2], "^", "-.")}
+         "global_norm": (OKABE_ITO[0], "o", "-"), "block_rms": (OKABE_ITO[2], "^", "-."),
+         "value_big": (OKABE_ITO[3], "D", ":")}
 LABEL = {"none": "no clipping", "value": "clip by value", "norm": "clip by norm", "global_norm": "clip by norm",
          "block_rms": "clip per block (RMS)"}
 
@@ -46,9 +47,9 @@ def _fig_direction(ds: Dataset, folder) -> str:
     cos = ds[nm.COS_SYNTHETIC]  # (dim, tau, clip)
     v, b, g = clips.index("value"), clips.index("block_rms"), clips.index("global_norm")
     series = [(f"clip by value, d = {dims[0]}", cos[0, :, v], "value", 1.0),
-              (f"clip by value, d = {dims[-1]}", cos[-1, :, v], "value", 0.45),
+              (f"clip by value, d = {dims[-1]}", cos[-1, :, v], "value_big", 1.0),
               (f"clip per block, d = {dims[-1]}", cos[-1, :, b], "block_rms", 1.0),
-              (f"clip by norm, every d ({dims[0]}-{dims[-1]})", cos[:, :, g].min(axis=0), "global_norm", 1.0)]
+              (f"clip by norm, every d (lowest median)", cos[:, :, g].min(axis=0), "global_norm", 1.0)]
     for label, y, key, alpha in series:
         kw = _style(key)
         if key == "global_norm":
@@ -57,8 +58,8 @@ def _fig_direction(ds: Dataset, folder) -> str:
     ax.set_xscale("log")
     ax.set_xlabel("threshold tau")
     ax.set_ylabel("cos(g, clip(g))  (1 = direction kept)")
-    ax.set_title(f"(a) Student-t gradients: median cosine\n({ds[nm.COS_SYNTHETIC].shape[0]} dimensions d, "
-                 "samples per d in the summary)")
+    ax.set_title(f"(a) Student-t gradients: median cosine over the samples\n(dimension d from {dims[0]} to "
+                 f"{dims[-1]})")
     ax.legend(loc="lower right")
     ax = axes[1]
     norms = ds[nm.NORM_REAL]
@@ -75,9 +76,10 @@ def _fig_direction(ds: Dataset, folder) -> str:
         kw = _style(key)
         if key == "global_norm":
             kw.update(markerfacecolor="none", markersize=9, linewidth=2.2)
-        ax.plot(mid, med, label=f"{LABEL[key]}: median", **kw)
+        ok = np.isfinite(med)
+        ax.plot(mid[ok], med[ok], label=f"{LABEL[key]}: median", **kw)
         if key == "value":
-            ax.plot(mid, lo, color=kw["color"], linestyle=":", marker="v", label=f"{LABEL[key]}: worst")
+            ax.plot(mid[ok], lo[ok], color=kw["color"], linestyle=":", marker="v", label=f"{LABEL[key]}: worst")
     ax.set_xscale("log")
     ax.set_xlabel("tau / ||g||  (binned)")
     ax.set_title(f"(b) {len(norms)} raw gradients of the unclipped SGD runs (C5b)")
@@ -151,7 +153,7 @@ def _fig_outcome(ds: Dataset, summary: dict, tasks_: list, folder) -> str:
             ax.scatter(m + rng.uniform(-0.15, 0.15, n), y[m], s=18, alpha=0.6, color=c, marker=mk)
             ax.plot([m - 0.25, m + 0.25], [y[m].mean()] * 2, color="k", lw=2, marker="none", linestyle="-")
         ax.axhline(0, color="0.4", lw=1, ls="--", marker="none")
-        ax.text(0.99, 0, "constant predictor", ha="right", va="bottom", color="0.3", transform=ax.get_yaxis_transform())
+        ax.text(0.99, 0, "constant predictor ", ha="right", va="top", color="0.3", transform=ax.get_yaxis_transform())
         ax.set_xticks(range(3), [LABEL[m] for m in methods])
         ax.set_ylabel("y = log10(final loss / constant's)")
         ax.set_title(f"(b{i + 1}) {task}: final loss on fresh sequences\n(one dot per seed, n = {n}; bar: mean; "
@@ -178,8 +180,8 @@ def _fig_explosions(ds: Dataset, tasks_: list, folder) -> str:
         ax.set_yscale("log")
         ax.set_xticks(range(3), [LABEL[m] for m in methods])
         ax.set_ylabel("largest / median raw gradient norm")
-        ax.set_title(f"(a{i + 1}) {task}: the largest raw gradient of each run\n(before clipping; n = {n} "
-                     "seeds per method)")
+        ax.set_title(f"(a{i + 1}) {task}: each run's largest raw gradient / its median (n = {n} per method)\n"
+                     "(before clipping; a run that learns has a small median, hence a large ratio)")
         ax = axes[i, 1]
         for m, method in enumerate(methods):
             k = int((big[m] > 0).sum())
@@ -206,7 +208,7 @@ def _clip_marked(ax, x, y, lo, hi, color):
 
 
 def _fig_traces(ds: Dataset, summary: dict, tasks_: list, folder) -> str:
-    fig, axes = plt.subplots(2, len(tasks_), figsize=(7.5 * len(tasks_), 8.5), squeeze=False)
+    fig, axes = plt.subplots(2, len(tasks_), figsize=(11 * len(tasks_), 8.5), squeeze=False)
     steps = ds[nm.AX_WINDOW]
     LO, HI = 1e-3, 1e3
     for t, task in enumerate(tasks_):
@@ -228,14 +230,15 @@ def _fig_traces(ds: Dataset, summary: dict, tasks_: list, folder) -> str:
         ax.set_ylabel("training loss / constant predictor's")
         ax.set_title(f"(a{t + 1}) {task}: median training loss over the {n} seeds\n(dashed: constant predictor; "
                      "triangles: off scale)")
-        ax.legend(loc="lower left")
         ax = axes[1, t]
         finite = np.where(np.isfinite(norm), norm, np.nan)
-        hi = max(1e2, 10 ** np.ceil(np.log10(np.nanpercentile(finite, 99))))
-        lo = 10 ** np.floor(np.log10(max(np.nanmin(finite), 1e-8)))
+        ratio = ds[nm.run_array(task, nm.NORM_RATIO)][0]
+        seed = int(np.nanargmax(np.where(np.isfinite(ratio), ratio, -np.inf)))  # the largest unclipped explosion
+        hi = 10 ** min(np.ceil(np.log10(np.nanmax(finite[:, seed]))), 8.0)
+        lo = 10 ** max(np.floor(np.log10(max(np.nanmin(finite[:, seed]), 1e-12))), -6.0)
         for m, method in enumerate(nm.METHODS):
             kw = _style(method)
-            y, clipped = _clip_marked(ax, steps, norm[m, 0], lo, hi, kw["color"])
+            y, clipped = _clip_marked(ax, steps, norm[m, seed], lo, hi, kw["color"])
             ax.plot(steps, y, lw=1.0, markevery=max(1, len(steps) // 10),
                     label=LABEL[method] + (f" ({clipped} windows off scale)" if clipped else ""), **kw)
         ax.axhline(1, color="0.7", lw=0.8, marker="none")
@@ -243,9 +246,10 @@ def _fig_traces(ds: Dataset, summary: dict, tasks_: list, folder) -> str:
         ax.set_ylim(lo / 1.5, hi * 1.5)
         ax.set_xlabel("training step")
         ax.set_ylabel("largest raw gradient norm in a window")
-        ax.set_title(f"(b{t + 1}) {task}: raw gradient norm (before clipping), first reported seed\n"
-                     f"(largest value over every seed and method: {np.nanmax(finite):.2g})")
-        ax.legend(loc="upper right")
+        ax.set_title(f"(b{t + 1}) {task}: raw gradient norm (before clipping), one seed, every method\n"
+                     f"(the seed whose unclipped run exploded most: largest / median {ratio[seed]:.3g})")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        axes[0, t].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return save_figure(fig, folder, nm.FIG_TRACES)
 
 
