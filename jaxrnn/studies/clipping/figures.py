@@ -153,7 +153,7 @@ def _fig_outcome(ds: Dataset, summary: dict, tasks_: list, folder) -> str:
             ax.scatter(m + rng.uniform(-0.15, 0.15, n), y[m], s=18, alpha=0.6, color=c, marker=mk)
             ax.plot([m - 0.25, m + 0.25], [y[m].mean()] * 2, color="k", lw=2, marker="none", linestyle="-")
         ax.axhline(0, color="0.4", lw=1, ls="--", marker="none")
-        ax.text(0.99, 0, "constant predictor ", ha="right", va="top", color="0.3", transform=ax.get_yaxis_transform())
+        ax.text(0.5, 0, "constant\npredictor", ha="center", va="bottom", color="0.3")
         ax.set_xticks(range(3), [LABEL[m] for m in methods])
         ax.set_ylabel("y = log10(final loss / constant's)")
         ax.set_title(f"(b{i + 1}) {task}: final loss on fresh sequences\n(one dot per seed, n = {n}; bar: mean; "
@@ -210,7 +210,7 @@ def _clip_marked(ax, x, y, lo, hi, color):
 def _fig_traces(ds: Dataset, summary: dict, tasks_: list, folder) -> str:
     fig, axes = plt.subplots(2, len(tasks_), figsize=(11 * len(tasks_), 8.5), squeeze=False)
     steps = ds[nm.AX_WINDOW]
-    LO, HI = 1e-3, 1e3
+    LO, HI = 1e-4, 1e3
     for t, task in enumerate(tasks_):
         const = summary["training"][task]["constant_loss"]
         loss = ds[nm.run_array(task, nm.LOSS_TRACE)] / const  # (method, seed, window)
