@@ -252,8 +252,8 @@ def _fake_train(calls, good):
         loss = np.full((N, cfg.steps), const)
         p = train.init_rnn(jax.random.key(0), cfg.n_hidden, tasks.n_inputs(task), tasks.n_outputs(task), 1.0)
         grads = jax.tree.map(lambda a: np.ones((N, C) + a.shape, np.float32), p)
-        return train.TrainRecord(loss, np.ones((N, cfg.steps)), np.full((N, C), const) * np.where(ok, 0.1, 1.0)[:, None],
-                                 err, grads)
+        ev_loss = np.full((N, C), const) * np.where(ok, 0.1, 1.0)[:, None]
+        return train.TrainRecord(loss, np.ones((N, cfg.steps)), ev_loss, err, grads)
     return fake
 
 

@@ -222,8 +222,8 @@ def _fig_traces(ds: Dataset, summary: dict, tasks_: list, folder) -> str:
             with np.errstate(invalid="ignore"):
                 med = np.nanmedian(np.where(np.isfinite(loss[m]), loss[m], np.nan), axis=0)
             med, _ = _clip_marked(ax, steps, med, LO, HI, kw["color"])
-            ax.plot(steps, med, markevery=max(1, len(steps) // 10), label=f"{LABEL[method]} ({_chosen(summary, task, method)})",
-                    **kw)
+            ax.plot(steps, med, markevery=max(1, len(steps) // 10),
+                    label=f"{LABEL[method]} ({_chosen(summary, task, method)})", **kw)
         ax.axhline(1, color="0.4", lw=1, ls="--", marker="none")
         ax.set_yscale("log")
         ax.set_ylim(LO / 1.5, HI * 1.5)
