@@ -60,7 +60,7 @@ class Config(StudyConfig):
                                                THRESHOLD, distinct=True)
     selection_seeds: int = field(8, "seeds per (lr, tau) cell on which each method's cell is chosen",
                                  between(1, 10_000))
-    eval_seeds: int = field(48, "reported seeds per method (paired; disjoint from the selection seeds)",
+    eval_seeds: int = field(96, "reported seeds per method (paired; disjoint from the selection seeds)",
                             between(1, 10_000))
     success_error: float = field(0.01, "error rate on fresh sequences below which a run succeeds (Pascanu: 1 %)",
                                  between(0, 1))
@@ -68,7 +68,7 @@ class Config(StudyConfig):
                                "predictor's) is a jump", between(1, 1e6, lo_open=True))
     time_budget_s: float = field(0.0, "0: train all --steps; > 0: train only as many blocks of --steps/--checks steps "
                                  "as fit this many seconds (timed on the first task; a GPU preset)", between(0, 1e6))
-    chunk_rows: int = field(54, "training runs per compiled call (vmapped together)", between(1, 1 << 20))
+    chunk_rows: int = field(72, "training runs per compiled call (vmapped together)", between(1, 1 << 20))
     seed: int = field(0, "PRNG seed (evaluation sets, synthetic gradients; run seeds are offset from it)",
                       between(0, 10_000))
 
