@@ -203,7 +203,7 @@ def claim_c5b(ds: Dataset, summary: dict, cfg) -> dict:
                        "success more often than clipping by norm.",
             "nuanced": "Which clipping trains better depends on the task here.",
             "inconclusive": "With each method's learning rate and threshold tuned, clipping by value and by norm "
-                            "trained SGD to success about equally often; neither is shown better.",
+                            "both trained SGD to success on most seeds, and no difference between them was shown.",
             stats.NOT_TESTED: "This run could not compare the clippings: see why in the evidence.",
             "invalid": "A number was not finite: no verdict.",
         }),
