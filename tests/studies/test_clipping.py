@@ -16,7 +16,8 @@ from jaxrnn.io.runner import run as run_study
 from jaxrnn.models import tasks, train
 from jaxrnn.studies import clipping
 
-cs = importlib.import_module("jaxrnn.studies.clipping.compute")
+geo = importlib.import_module("jaxrnn.studies.clipping.geometry")
+training = importlib.import_module("jaxrnn.studies.clipping.training")
 nm = importlib.import_module("jaxrnn.studies.clipping.names")
 Config = clipping.Config
 
@@ -28,9 +29,9 @@ Config = clipping.Config
 def test_norm_clipping_keeps_direction_value_clipping_does_not(key):
     g = [jax.random.t(key, 1.5, (64,)), 3 * jax.random.t(jax.random.fold_in(key, 1), 1.5, (32,))]
     taus = jnp.geomspace(1e-3, 1e3, 13)
-    cos, ratio = jax.jit(jax.vmap(lambda t: cs.clip_geometry(g, t)))(taus)
+    cos, ratio = jax.jit(jax.vmap(lambda t: geo.clip_geometry(g, t)))(taus)
     cos, ratio = np.asarray(cos), np.asarray(ratio)
-    norm_i, value_i = cs.CLIPS.index("global_norm"), cs.CLIPS.index("value")
+    norm_i, value_i = geo.CLIPS.index("global_norm"), geo.CLIPS.index("value")
     np.testing.assert_allclose(cos[:, norm_i], 1.0, atol=1e-6)  # the direction, to float32 rounding
     assert cos[:, value_i].min() < 0.9  # value clipping turns it
     assert np.all(ratio <= 1 + 1e-6)  # every clipping shrinks (or keeps) the norm
@@ -47,13 +48,13 @@ def test_clip_geometry_float64_against_the_theorem(key):
         flat = np.concatenate([np.asarray(a) for a in g])
         norm = np.linalg.norm(flat)
         for tau in (1e-3, 0.1, 1.0, 10.0, 1e4):
-            cos, ratio = (np.asarray(a) for a in cs.clip_geometry(g, jnp.float64(tau)))
-            assert abs(cos[cs.CLIPS.index("global_norm")] - 1.0) < 1e-12
-            assert ratio[cs.CLIPS.index("global_norm")] == pytest.approx(min(1.0, tau / norm), rel=1e-12)
+            cos, ratio = (np.asarray(a) for a in geo.clip_geometry(g, jnp.float64(tau)))
+            assert abs(cos[geo.CLIPS.index("global_norm")] - 1.0) < 1e-12
+            assert ratio[geo.CLIPS.index("global_norm")] == pytest.approx(min(1.0, tau / norm), rel=1e-12)
             clamped = np.clip(flat, -tau, tau)
             expect = flat @ clamped / (norm * np.linalg.norm(clamped))
-            assert cos[cs.CLIPS.index("value")] == pytest.approx(expect, rel=1e-12)
-            assert ratio[cs.CLIPS.index("value")] == pytest.approx(np.linalg.norm(clamped) / norm, rel=1e-12)
+            assert cos[geo.CLIPS.index("value")] == pytest.approx(expect, rel=1e-12)
+            assert ratio[geo.CLIPS.index("value")] == pytest.approx(np.linalg.norm(clamped) / norm, rel=1e-12)
 
 
 def test_geometry_counts_find_a_counterexample():
@@ -62,7 +63,7 @@ def test_geometry_counts_find_a_counterexample():
     cos = np.ones((2, 3, 3))
     ratio = np.full((2, 3, 3), 0.5)
     norms, maxabs, taus = np.array([5.0, 5.0]), np.array([4.0, 4.0]), np.array([0.1, 1.0, 10.0])
-    clips = list(cs.CLIPS)
+    clips = list(geo.CLIPS)
     ok = claims.geometry_counts(cos, ratio, norms, maxabs, taus, clips)
     assert ok["norm_turned"] == 0 and ok["value_turned"] == 0
     cos[1, 0, clips.index("global_norm")] = 0.9
@@ -76,9 +77,9 @@ def test_cliff_gradient_closed_form_vs_autodiff():
     with jax.enable_x64(True):
         for w, b in ((5.0, -2.5), (9.0, -5.0), (2.0, 0.3), (-3.0, 1.0), (12.0, -6.1)):
             theta = jnp.array([w, b], jnp.float64)
-            auto = jax.grad(cs.cliff_loss)(theta)
-            closed = cs.cliff_grad_closed_form(theta)
-            fwd = jax.jacfwd(cs.cliff_loss)(theta)
+            auto = jax.grad(geo.cliff_loss)(theta)
+            closed = geo.cliff_grad_closed_form(theta)
+            fwd = jax.jacfwd(geo.cliff_loss)(theta)
             np.testing.assert_allclose(np.asarray(closed), np.asarray(auto), rtol=1e-9, atol=1e-300)
             np.testing.assert_allclose(np.asarray(fwd), np.asarray(auto), rtol=1e-9, atol=1e-300)
 
@@ -208,7 +209,7 @@ def test_run_statistics_on_known_records():
     norm[2, 3] = np.inf  # a non-finite step
     ev_loss = np.array([[const, 0.01 * const], [const, 1e6 * const], [const, np.nan]])
     rec = train.TrainRecord(loss, norm, ev_loss, np.array([[0.5, 0.005], [0.5, 0.5], [0.5, 0.5]]), None)
-    s = cs.run_statistics(rec, "addition", cfg)
+    s = training.run_statistics(rec, "addition", cfg)
     np.testing.assert_allclose(s[nm.Y], [-2.0, nm.LOG_CAP, nm.LOG_CAP])
     np.testing.assert_allclose(s[nm.NORM_RATIO][0], 50.0)
     assert s[nm.BIG_STEPS].tolist() == [1, 0, 0] and s[nm.NONFINITE].tolist() == [0, 0, 1]
@@ -217,48 +218,141 @@ def test_run_statistics_on_known_records():
 
 
 # ---------------------------------------------------------------------------
-# Threshold selection on disjoint seeds
+# (lr, tau) selection on seeds disjoint from the reported ones
 # ---------------------------------------------------------------------------
 
-def test_threshold_selection_uses_seeds_disjoint_from_evaluation_seeds():
-    cfg = Config()
-    sel, ev = set(cs.run_seeds(cfg, "selection").tolist()), set(cs.run_seeds(cfg, "eval").tolist())
-    assert len(sel) == cfg.selection_seeds and len(ev) == cfg.eval_seeds and not sel & ev
+sel = importlib.import_module("jaxrnn.studies.clipping.selection")
+
+
+@pytest.mark.parametrize("make", [Config, Config.paper, Config.quick])
+def test_selection_seeds_are_disjoint_from_the_reported_seeds(make):
+    cfg = make()
+    s, e = set(sel.run_seeds(cfg, "selection").tolist()), set(sel.run_seeds(cfg, "eval").tolist())
+    assert len(s) == cfg.selection_seeds and len(e) == cfg.eval_seeds and not s & e
     for seed in (1, 5):  # other config seeds: still disjoint, and disjoint from seed 0's runs
-        other = cs.run_seeds(cfg.replace(seed=seed), "selection").tolist() + cs.run_seeds(cfg.replace(seed=seed),
-                                                                                          "eval").tolist()
-        assert not set(other) & (sel | ev)
-    rows, labels = cs.selection_rows(cfg)
-    assert set(rows["seed"].tolist()) == sel and {lab[2] for lab in labels} == {"value", "norm"}
-    chosen = {arm: {"value": cfg.value_thresholds[0], "norm": cfg.norm_thresholds[-1]} for arm in ("sgd", "adam")}
-    ev_rows, ev_labels = cs.evaluation_rows(cfg, chosen)
-    assert set(ev_rows["seed"].tolist()) == ev
-    for arm, r, method, tau, _ in ev_labels:
-        assert method == "none" or tau == chosen[arm][method]
-    assert len(ev_labels) == 3 * cfg.eval_seeds * (len(cfg.radii) + len(cfg.adam_radii)) and cfg.eval_seeds >= 16
+        o = cfg.replace(seed=seed)
+        assert not (set(sel.run_seeds(o, "selection").tolist()) | set(sel.run_seeds(o, "eval").tolist())) & (s | e)
+    rows, labels = sel.selection_rows(cfg)
+    assert set(rows["seed"].tolist()) == s
+    cells = sel.grid_cells(cfg)
+    assert len(labels) == len(cells) * cfg.selection_seeds
+    assert len(cells) == len(cfg.lrs) * (1 + len(cfg.value_thresholds) + len(cfg.norm_thresholds))
 
 
-def test_choose_thresholds_reads_only_the_selection_runs():
-    cfg = Config.quick().replace(value_thresholds=(0.1, 1.0), norm_thresholds=(1.0, 10.0), radii=(0.8, 3.0),
-                                 adam_radii=(3.0,), selection_seeds=2)
-    _, labels = cs.selection_rows(cfg)
-    y = np.array([{(0.1, "value"): 0.5, (1.0, "value"): 0.2, (1.0, "norm"): 0.3, (10.0, "norm"): 0.9}[(t, m)]
-                  for _, _, m, t, _ in labels])
-    y[[i for i, lab in enumerate(labels) if lab[0] == "adam" and lab[2] == "norm" and lab[3] == 10.0]] = -1.0
-    stats_ = {nm.Y: y, nm.SUCCESS: np.zeros(len(labels), bool)}
-    chosen, table = cs.choose_thresholds(cfg, labels, stats_)
-    assert chosen == {"sgd": {"value": 1.0, "norm": 1.0}, "adam": {"value": 1.0, "norm": 10.0}}
-    assert table["sgd"]["norm"]["1"]["runs"] == 2 * 2  # selection seeds x radii
-    succ = np.array([lab[3] == 0.1 for lab in labels])  # success outcome: the rate decides first
-    chosen, _ = cs.choose_thresholds(cfg.replace(outcome="success"), labels, {nm.Y: y, nm.SUCCESS: succ})
-    assert chosen["sgd"]["value"] == 0.1
+def _fake_train(calls, good):
+    """A stand-in for the training: records the rows it is given and returns records in which a run
+    succeeds exactly when its (method, lr, tau) is in ``good``, whatever its seed."""
+    def fake(cfg, task, rows, eval_key):
+        calls.append({k: np.asarray(v).copy() for k, v in rows.items()})
+        N, C = len(rows["seed"]), cfg.checks
+        ok = np.array([(int(m), round(float(lr), 6), round(float(t), 6)) in good
+                       for m, lr, t in zip(rows["method"], rows["lr"], rows["tau"])])
+        err = np.where(ok[:, None], 0.0, 0.5) * np.ones((N, C))
+        const = tasks.CONSTANT_LOSS[task]
+        loss = np.full((N, cfg.steps), const)
+        p = train.init_rnn(jax.random.key(0), cfg.n_hidden, tasks.n_inputs(task), tasks.n_outputs(task), 1.0)
+        grads = jax.tree.map(lambda a: np.ones((N, C) + a.shape, np.float32), p)
+        ev_loss = np.full((N, C), const) * np.where(ok, 0.1, 1.0)[:, None]
+        return train.TrainRecord(loss, np.ones((N, cfg.steps)), ev_loss, err, grads)
+    return fake
+
+
+def test_the_selection_never_sees_a_reported_seed(monkeypatch):
+    """Through the study's own code: the selection call trains only selection seeds, the reported call only
+    reported seeds, and each method's reported runs use the cell that succeeded on the selection seeds."""
+    cfg = Config.quick().replace(lrs=(0.1, 0.3), value_thresholds=(0.1, 1.0), norm_thresholds=(1.0, 10.0))
+    good = {(1, 0.3, 1.0), (2, 0.1, 10.0), (0, 0.3, 1.0)}  # value (0.3, 1), norm (0.1, 10), none lr 0.3
+    calls = []
+    monkeypatch.setattr(training, "_train", _fake_train(calls, good))
+    ds, summary, _ = training.training_study(cfg, jax.random.key(0))
+    s, e = set(sel.run_seeds(cfg, "selection").tolist()), set(sel.run_seeds(cfg, "eval").tolist())
+    assert len(calls) == 2 * len(cfg.tasks)
+    assert set(calls[0]["seed"].tolist()) == s and set(calls[1]["seed"].tolist()) == e
+    ch = summary[cfg.tasks[0]]["chosen"]
+    assert ch == {"none": {"lr": 0.3, "tau": 0.0}, "value": {"lr": 0.3, "tau": 1.0}, "norm": {"lr": 0.1, "tau": 10.0}}
+    ev = calls[1]
+    for m, (lr, tau) in ((1, (0.3, 1.0)), (2, (0.1, 10.0))):
+        assert np.allclose(ev["lr"][ev["method"] == m], lr) and np.allclose(ev["tau"][ev["method"] == m], tau)
+    assert ds[nm.run_array(cfg.tasks[0], nm.SUCCESS)].all()  # every reported run used a good cell
+    assert summary[cfg.tasks[0]]["robust_cells"] == {"none": [1, 2], "value": [1, 4], "norm": [1, 4]}
+
+
+def test_choose_ranks_success_then_loss_then_grid_order():
+    cfg = Config.quick().replace(lrs=(0.1, 0.3), value_thresholds=(0.1, 1.0), norm_thresholds=(1.0,),
+                                 selection_seeds=4)
+    _, labels = sel.selection_rows(cfg)
+    succ = np.zeros(len(labels), bool)
+    y = np.zeros(len(labels))
+    for i, (m, lr, tau, s) in enumerate(labels):
+        idx = s - sel.run_seeds(cfg, "selection")[0]
+        if m == "value":
+            succ[i] = (lr, tau) == (0.1, 1.0) and idx < 3 or (lr, tau) == (0.3, 0.1) and idx < 3  # a tie at 3/4
+            y[i] = -2.0 if (lr, tau) == (0.3, 0.1) else -1.0  # ... broken by the lower loss
+        if m == "norm":
+            succ[i] = idx < 2 and lr == 0.1  # 2/4 at lr 0.1: exactly the robustness bar
+        if m == "none":
+            y[i] = -0.5 if lr == 0.3 else 0.0  # no success anywhere: the lower loss decides
+    chosen, table = sel.choose(cfg, labels, {nm.Y: y, nm.SUCCESS: succ})
+    assert chosen == {"value": (0.3, 0.1), "norm": (0.1, 1.0), "none": (0.3, 0.0)}
+    assert sel.robustness(table) == {"none": (0, 2), "value": (2, 4), "norm": (1, 2)}
+    assert all(r["runs"] == 4 for rs in table.values() for r in rs)
 
 
 def test_time_budget_keeps_whole_blocks():
     cfg = Config.quick().replace(steps=20, checks=4, log_every=5)
-    assert cs.plan_checks(cfg, jax.random.key(0)) == (4, {})  # no budget: every block
-    checks, plan = cs.plan_checks(cfg.replace(time_budget_s=1e-3), jax.random.key(0))
+    assert training.plan_checks(cfg, jax.random.key(0)) == (4, {})  # no budget: every block
+    checks, plan = training.plan_checks(cfg.replace(time_budget_s=1e-3), jax.random.key(0))
     assert checks == 1 and plan["steps_run"] == 5 and plan["timed_block_s"] > 0
+
+
+# ---------------------------------------------------------------------------
+# C5b's verdict on constructed data
+# ---------------------------------------------------------------------------
+
+claims_mod = importlib.import_module("jaxrnn.studies.clipping.claims")
+
+
+def _runs(k_none, k_value, k_norm, n=32, y=(-2.0, -2.0, -2.0), exploded=True):
+    succ = np.zeros((3, n), bool)
+    for m, k in enumerate((k_none, k_value, k_norm)):
+        succ[m, :k] = True
+    ys = np.asarray(y, np.float64)[:, None] + np.linspace(-0.1, 0.1, n)[None, :]
+    big = np.zeros((3, n), int)
+    if exploded:
+        big[0, ::2] = 3
+    return succ, ys, big
+
+
+def test_c5b_verdicts_on_constructed_data():
+    j = claims_mod.judge_task
+    # norm 30/32 vs value 10/32: Newcombe interval above 0 -> confirmed; the swapped pair -> refuted
+    assert j("t", *_runs(0, 10, 30))["verdict"] == "confirmed"
+    assert j("t", *_runs(0, 30, 10))["verdict"] == "refuted"
+    d = j("t", *_runs(0, 10, 30))["deciding"]
+    assert d.estimate == pytest.approx(20 / 32) and d.ci95[0] > 0 and d.n == 64
+    # 20/32 vs 18/32: the interval straddles 0
+    assert j("t", *_runs(0, 18, 20))["verdict"] == "inconclusive"
+    # nothing learns (no success, no loss below the constant predictor's): not tested, not refuted
+    r = j("t", *_runs(0, 0, 0, y=(0.2, 0.2, 0.2)))
+    assert r["verdict"] == stats.NOT_TESTED and "trivial" in r["reason"]
+    # the loss beats the constant, but value and norm both never succeed: the success rate sits at its bound 0
+    r = j("t", *_runs(0, 0, 0, y=(-0.5, -0.5, -0.5)))
+    assert r["verdict"] == stats.NOT_TESTED and "0%" in r["reason"]
+    # ... or both always succeed: bound 1
+    assert j("t", *_runs(0, 32, 32))["verdict"] == stats.NOT_TESTED
+    # the same clear difference without any explosion of unclipped SGD: nothing for clipping to act on
+    r = j("t", *_runs(0, 10, 30, exploded=False))
+    assert r["verdict"] == stats.NOT_TESTED and "never" in r["reason"]
+    # one success among the unclipped runs alone is enough to count as learning (the Wilson interval leaves 0)
+    assert j("t", *_runs(1, 0, 0, y=(0.2, 0.2, 0.2)))["reason"].startswith("value and norm")
+
+
+def test_c5b_combines_tasks_and_sets_not_tested_aside():
+    v = {"a": claims_mod.judge_task("a", *_runs(0, 10, 30))["verdict"],
+         "b": claims_mod.judge_task("b", *_runs(0, 0, 0, y=(0.2, 0.2, 0.2)))["verdict"]}
+    assert stats.combine(v) == "confirmed"
+    v["b"] = claims_mod.judge_task("b", *_runs(0, 30, 10))["verdict"]
+    assert stats.combine(v) == "nuanced"
 
 
 # ---------------------------------------------------------------------------
@@ -267,17 +361,18 @@ def test_time_budget_keeps_whole_blocks():
 
 @pytest.mark.parametrize("task", Config().tasks)
 def test_unclipped_sgd_explodes_in_the_default_config(task):
-    """Plain SGD without clipping, the default config's task, length, width, batch, lr and steps, at its largest
-    initial radius: the raw gradient norm of every run spikes far above its median (recorded norm ratios)."""
+    """Plain SGD without clipping at the default config's task, lengths, width, batch, radius and middle
+    learning rate, for 2/5 of the default's steps: at least half of 4 runs already take a step above 10x their
+    median raw gradient norm (the explosion C5b needs; the claim itself counts it on every reported run)."""
     cfg = Config()
-    seeds = cs.run_seeds(cfg, "selection")[:1].tolist() + [9_000_001, 9_000_002, 9_000_003]
-    rows = _rows(method=[0] * 4, lr=[cfg.sgd_lr] * 4, radius=[max(cfg.radii)] * 4, seed=seeds)
+    lr = sorted(cfg.lrs)[len(cfg.lrs) // 2]
+    rows = _rows(method=[0] * 4, lr=[lr] * 4, radius=[cfg.radius] * 4, seed=[9_000_001 + i for i in range(4)])
+    steps = cfg.steps // cfg.checks * 2
     rec = train.train_grid(rows, task=task, n=cfg.n_hidden, length_min=cfg.length_min, length_max=cfg.length_max,
-                           batch=cfg.batch, steps=cfg.steps, checks=cfg.checks, n_eval=64,
-                           eval_key=jax.random.key(0), chunk_rows=cfg.chunk_rows)
-    s = cs.run_statistics(rec, task, cfg)
-    assert np.all(s[nm.NORM_RATIO] > 100), s[nm.NORM_RATIO]
-    assert np.all(s[nm.BIG_STEPS] >= 1)
+                           batch=cfg.batch, steps=steps, checks=2, n_eval=64, eval_key=jax.random.key(0))
+    s = training.run_statistics(rec, task, cfg.replace(steps=steps, checks=2))
+    assert (s[nm.BIG_STEPS] >= 1).sum() >= 2, s[nm.BIG_STEPS]
+    assert np.nanmax(s[nm.NORM_RATIO]) > nm.BIG_FACTOR
 
 
 # ---------------------------------------------------------------------------
@@ -285,7 +380,7 @@ def test_unclipped_sgd_explodes_in_the_default_config(task):
 # ---------------------------------------------------------------------------
 
 def test_nonfinite_gradients():
-    rep = cs.nonfinite_report()
+    rep = geo.nonfinite_report()
     assert rep["inf"]["value"] == ["1.0", "1.0", "-1.0"]  # value clipping turns inf into tau
     assert rep["nan"]["value"][0] == "nan"  # ... but passes nan through
     assert all(v == "nan" for v in rep["nan"]["global_norm"])  # norm clipping spreads nan everywhere
@@ -320,8 +415,8 @@ def test_bad_options():
         Config(tasks=("addition", "copy")).validate()
     with pytest.raises(ConfigError, match="--chunk-rows"):
         Config(chunk_rows=0).validate()
-    with pytest.raises(ConfigError, match="--radii"):
-        Config(radii=(0.5, 0.9)).validate()  # no radius in the exploding regime: C5b would have nothing to decide
+    with pytest.raises(ConfigError, match="--lrs"):
+        Config(lrs=(0.1, -0.1)).validate()
     Config().validate()
     Config.paper().validate()
 
@@ -334,12 +429,21 @@ def _check_claim(c):
 
 
 def test_quick_end_to_end(tmp_path):
+    """The quick config trains 20 steps: nothing reaches Pascanu's success criterion, so C5b is pinned at
+    'not tested' (with its reason); C5a's theorem holds."""
     s = run_study(clipping.STUDY, Config.quick(), tmp_path / "clipping", log=lambda *a: None)
     c5a, c5b = s["claims"]["C5a"], s["claims"]["C5b"]
     _check_claim(c5a)
     _check_claim(c5b)
     assert c5a["verdict"] == "confirmed" and c5a["effects"][0]["estimate"] == 0  # no pair turned by norm clipping
-    assert c5b["effects"][0]["name"].startswith("addition, SGD, radius > 1: y(value) - y(norm)")
-    assert c5b["effects"][0]["n"] == Config.quick().eval_seeds
+    assert c5b["verdict"] == stats.NOT_TESTED and "not tested:" in c5b["evidence"]
+    assert c5b["effects"][0]["name"] == "temporal_order: success(norm) - success(value)"
+    assert c5b["effects"][0]["n"] == 2 * Config.quick().eval_seeds
+    for c in (c5a, c5b):
+        assert c["takeaway"].count(". ") == 0 and c["takeaway"].endswith(".")
+        assert 2 <= c["what_was_run"].count(". ") + 1 <= 3 and len(c["caveats"]) <= 3
+        for v in (c["evidence"], c["key_number"], c["takeaway"], c["what_was_run"], *c["caveats"]):
+            assert len(v) <= 400
+    assert all(len(x) <= 400 for x in c5b["differences"])
     assert set(s["training"]) == set(Config.quick().tasks)
     assert len(s["figures"]) == 6 and all((tmp_path / "clipping" / f).stat().st_size > 0 for f in s["figures"])

@@ -25,39 +25,38 @@ CLIFF_PATHS = "cliff_paths"
 CLIFF_SUCCESS = "cliff_success"
 CLIFF_JUMP = "cliff_jump"
 
-# ---- C5b training: arms (optimizer), cells (radius x method x seed)
-ARMS = ("sgd", "adam")
+# ---- C5b training: a (lr, tau) grid per method on selection seeds, then each method at its chosen cell
+METHODS = ("none", "value", "norm")  # models.train.METHODS
 AX_EVAL_SEED = "eval_seed"
 AX_SEL_SEED = "selection_seed"
-AX_WINDOW = "window"  # first step of each saved window
-AX_CHECK = "check"  # step after which each evaluation ran
+AX_LR = "lr"
 AX_VALUE_TAU = "value_tau"
 AX_NORM_TAU = "norm_tau"
+AX_WINDOW = "window"  # first step of each saved window
+AX_CHECK = "check"  # step after which each evaluation ran
+AX_CHOSEN = "chosen"  # lr, tau of the chosen cell
 
 
-def ax_radius(arm: str) -> str:
-    return f"{arm}_radius"
+def tau_axis(method: str) -> str:
+    return {"value": AX_VALUE_TAU, "norm": AX_NORM_TAU}[method]
 
 
-def run_array(task: str, arm: str, what: str) -> str:
-    """Per-run arrays of the evaluation cells, dims (arm radius, method, eval_seed[, window | check])."""
-    return f"{task}__{arm}__{what}"
+def run_array(task: str, what: str) -> str:
+    """Per-run arrays of the reported (evaluation) runs, dims (method, eval_seed[, window | check])."""
+    return f"{task}__{what}"
 
 
-def selection_array(task: str, arm: str, method: str) -> str:
-    """Outcome y of the selection runs, dims (arm radius, <method>_tau, selection_seed)."""
-    return f"{task}__{arm}__select_{method}"
+def selection_array(task: str, method: str, what: str) -> str:
+    """Per-run arrays of the selection grid: dims (lr, <method>_tau, selection_seed); none: (lr, selection_seed)."""
+    return f"{task}__select_{method}__{what}"
 
 
 def chosen_array(task: str) -> str:
-    """Chosen thresholds, dims (arm, clipping method value/norm)."""
-    return f"{task}__chosen_tau"
+    """The chosen (lr, tau) of each method, dims (method, chosen); tau of ``none`` is 0 (no clipping)."""
+    return f"{task}__chosen"
 
 
-AX_ARM = "arm"
-AX_CLIPPED = "clipped_method"  # value, norm
-
-# per-run quantities (what of run_array)
+# per-run quantities (what of run_array / selection_array)
 Y = "y"  # log10(final loss / constant predictor's), capped at LOG_CAP
 ERROR = "final_error"  # error rate on the last evaluation set
 SUCCESS = "success"  # error < success_error at some evaluation (Pascanu stops at the first)
@@ -71,9 +70,11 @@ NORM_TRACE = "norm_max_windows"  # largest raw gradient norm per window
 EVAL_LOSS = "eval_loss"  # (.., check)
 EVAL_ERROR = "eval_error"  # (.., check)
 PER_RUN = (Y, ERROR, SUCCESS, NORM_RATIO, BIG_STEPS, NONFINITE, JUMPED, WRECKED)
+SELECTION_SAVED = (Y, SUCCESS, BIG_STEPS)
 
 LOG_CAP = 2.0  # y = log10 R is capped here (R > 100 or non-finite -> 100)
 BIG_FACTOR = 10.0  # a step "explodes" when its raw norm exceeds this times the run's median
+ROBUST_RATE = 0.5  # a (lr, tau) cell is "good" when at least this share of its selection seeds succeed
 
 # ---- figures
 FIG_DIRECTION = "direction.png"
@@ -81,4 +82,4 @@ FIG_CLIFF = "cliff.png"
 FIG_OUTCOME = "training_outcome.png"
 FIG_EXPLOSIONS = "explosions.png"
 FIG_TRACES = "training_traces.png"
-FIG_SELECTION = "threshold_selection.png"
+FIG_SELECTION = "selection_grid.png"
