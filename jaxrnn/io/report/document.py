@@ -338,9 +338,17 @@ def _appendix_rule(doc: Doc) -> None:
                  "counterexample refutes them, and their effects are counts, not samples."))
 
 
-def _appendix_papers(doc: Doc) -> None:
+def _appendix_papers(doc: Doc, got: Collected) -> None:
+    """The general differences, then each claim's own list (its ``differences`` field, written by the study)."""
     doc.add("## Appendix C. Where the suite differs from the papers")
     doc.add(*[wrap(p, "- ") for p in content.PAPER_DIFFERENCES])
+    for cid in content.CLAIMS:
+        items = (got.claims.get(cid) or {}).get("differences")
+        items = [items] if isinstance(items, str) else items if isinstance(items, list) else []
+        items = [" ".join(str(i).split()) for i in items if str(i).strip()]
+        if items:
+            doc.add(f"**{cid}, as the study lists them.**")
+            doc.add(*[wrap(i, "- ") for i in items])
 
 
 def _spectral_effects(summary: dict) -> list[dict]:
@@ -471,7 +479,7 @@ def build(results_dir: Path, out_dir: Path, got: Collected, bench: dict, gpu: Co
     _glossary(doc)
     _appendix_effects(doc, got)
     _appendix_rule(doc)
-    _appendix_papers(doc)
+    _appendix_papers(doc, got)
     _appendix_beyond(doc, got, num)
     _appendix_runs(doc, got, bench)
     _appendix_gpu(doc, gpu, bench.get("gpu_check_gpu.json"))
