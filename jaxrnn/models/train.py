@@ -32,7 +32,7 @@ from jaxrnn.core.cells import VectorParams, vector_cell
 from jaxrnn.core.jacobians import qr_cgs2
 from jaxrnn.core.sweep import map_blocks
 from jaxrnn.core.unroll import final_state
-from jaxrnn.models import tasks
+from jaxrnn.models import divergence, tasks
 
 METHODS = ("none", "value", "norm")
 OPTIMIZERS = ("sgd", "adam")
@@ -206,7 +206,7 @@ def _compiled(task: str, n: int, length_min: int, length_max: int, batch: int, b
 
 def train_grid(rows: dict, *, task: str, n: int, length_min: int, length_max: int, batch: int, steps: int,
                checks: int, n_eval: int, eval_key, chunk_rows: int = 64, progress: bool | None = None,
-               devices=None) -> TrainRecord:
+               devices=None, measured=None) -> TrainRecord:
     """Train every row for ``steps`` steps, evaluating after each of ``checks`` equal blocks of steps.
 
     Rows are padded (repeating the last) to a multiple of ``chunk_rows`` and trained ``chunk_rows`` at a
@@ -214,6 +214,10 @@ def train_grid(rows: dict, *, task: str, n: int, length_min: int, length_max: in
     size, never the device count, fixes every number. Every block reuses the same two compiled programs.
     Evaluation set c is drawn from ``fold_in(eval_key, c)``: the same for every row. Returns numpy
     arrays with a leading (N,) axis.
+
+    Every row is checked by the one divergence rule (``models.divergence``: untrained loss = the loss at
+    step 0, final loss = the mean over the last block); ``measured`` (N,) bool sets aside rows whose
+    instability is what the caller measures.
     """
     tasks.check_task(task)
     tasks.check_lengths(length_min, length_max)
@@ -236,4 +240,7 @@ def train_grid(rows: dict, *, task: str, n: int, length_min: int, length_max: in
         ev_loss, ev_err = (jnp.stack([r[j] for r in recs], axis=1) for j in (2, 3))
         return TrainRecord(loss, norm, ev_loss, ev_err, jax.tree.map(lambda *a: jnp.stack(a, axis=1), *grads))
 
-    return map_blocks(block_fn, rows, chunk_rows, devices=devices, progress=progress, desc=f"train {task}")
+    record = map_blocks(block_fn, rows, chunk_rows, devices=devices, progress=progress, desc=f"train {task}")
+    divergence.report(f"train_grid({task})", record.loss, np.asarray(record.loss)[:, 0], measured=measured,
+                      final_window=steps // checks)
+    return record
