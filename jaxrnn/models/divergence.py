@@ -55,7 +55,7 @@ def report(name: str, loss, initial, *, labels=None, measured=None, final_window
         with np.errstate(all="ignore"):
             final = float(loss[idx][-max(1, final_window):].mean())
             bad = int((~np.isfinite(loss[idx])).sum())
-        label = labels[idx[0]] if labels is not None and len(idx) == 1 else idx
+        label = labels[idx[0]] if labels is not None and len(idx) == 1 else ",".join(map(str, idx))
         what = (f"{bad} non-finite training losses" if bad else
                 f"final training loss {final:.4g} > {FACTOR:g} x untrained loss {init:.4g}")
         _found.append(f"training diverged in {name} run {label}: {what} "

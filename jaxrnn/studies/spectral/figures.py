@@ -10,11 +10,23 @@ from pathlib import Path
 import numpy as np
 
 from jaxrnn.core.cells import MAX_DERIVATIVE
-from jaxrnn.io.figures import log10_heatmap, plt, save_figure
+from jaxrnn.io import figures as _figures
+from jaxrnn.io.figures import plt, save_figure
 from jaxrnn.io.results import Dataset
 from jaxrnn.studies.spectral import names as N
 
 CLASS_STYLE = {"contracting": ("C0", "o"), "undetermined": ("0.5", "s"), "chaotic": ("C3", "^")}
+
+
+
+def log10_heatmap(ax, values, x, y):
+    """``jaxrnn.io.figures.log10_heatmap``; for a one-point axis (T = 1, a one-value grid) the same image
+    without the contour at 10^0, which cannot be drawn through a single row or column."""
+    if min(np.shape(values)) >= 2:
+        return _figures.log10_heatmap(ax, values, x, y)
+    img = np.ma.masked_invalid(np.where(np.isneginf(values), np.nan, values))
+    return ax.pcolormesh(x, y, img, cmap=plt.get_cmap("RdBu_r").with_extremes(bad="0.6"),
+                         vmin=-_figures.LOG10_RANGE, vmax=_figures.LOG10_RANGE, shading="nearest", rasterized=True)
 
 
 def draw(ds: Dataset, summary: dict, folder: Path) -> list[str]:
