@@ -99,13 +99,13 @@ def check_claims(summary: dict) -> list[str]:
 
 
 class Cost(NamedTuple):
-    """A study's estimate before computing: peak memory (bytes) and rough wall time (seconds, 1 CPU core)."""
+    """A study's estimate before computing: peak memory (bytes) and rough wall time (seconds, 2 CPU cores)."""
 
     memory_bytes: float
     seconds: float
 
 
-WARN_SECONDS = 600.0  # a run estimated longer than this prints a warning first (it still runs)
+WARN_SECONDS = 600.0  # a run estimated longer than this (10 min) prints a warning first (it still runs)
 
 
 def available_memory() -> int:
@@ -138,8 +138,8 @@ def check_cost(study: Study, config, *, log=print) -> Cost | None:
         raise CostError(f"this config needs about {_gib(cost.memory_bytes)} of memory (estimate from its grid "
                         f"sizes) and this machine has {_gib(have)} available; make the grids smaller")
     if cost.seconds > WARN_SECONDS:
-        log(f"{study.name}: warning: estimated {cost.seconds / 60:.0f} min on one CPU core "
-            f"(about {_gib(cost.memory_bytes)} of memory); Ctrl-C stops it and keeps earlier results")
+        log(f"{study.name}: warning: estimated {cost.seconds / 60:.0f} min and {_gib(cost.memory_bytes)} (scaled from "
+            "the default config's time on 2 CPU cores); Ctrl-C stops it and keeps earlier results")
     return cost
 
 
