@@ -292,7 +292,8 @@ def build_parser(cls, prog: str, description: str) -> argparse.ArgumentParser:
     parser.add_argument("--outdir", default=None,
                         help="output folder: a new path, or one this suite wrote before (default results/NAME)")
     for f in dataclasses.fields(cls):
-        parser.add_argument(flag_name(f.name), dest=f.name, default=None, metavar="VALUE", help=describe(cls, f))
+        parser.add_argument(flag_name(f.name), dest=f.name, default=None, metavar="VALUE",
+                            help=describe(cls, f).replace("%", "%%"))  # argparse formats help with %
     return parser
 
 

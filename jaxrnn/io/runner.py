@@ -70,6 +70,20 @@ def _nonfinite(value, path: str):
             yield f"{path} = {number}"
 
 
+def _stated_reason(claim: dict) -> str:
+    """Why a study marked a claim invalid, from what the claim itself says (never a bare 'invalid')."""
+    for cond in claim.get("conditions") or []:
+        if isinstance(cond, dict) and cond.get("verdict") == "invalid":
+            text = "; ".join(str(cond[k]) for k in ("name", "reason", "key_number", "evidence") if cond.get(k))
+            if text:
+                return text
+    caveats = claim.get("caveats") or []
+    for text in (*caveats, claim.get("evidence"), claim.get("key_number")):
+        if text:
+            return str(text)
+    return "the study marked it invalid without a reason (a bug of the study)"
+
+
 def check_claims(summary: dict) -> list[str]:
     """Mark every claim that depends on a non-finite number ``invalid``; return one line per invalid claim.
 
@@ -90,7 +104,10 @@ def check_claims(summary: dict) -> list[str]:
                                                            "figure", "verdict", "invalid_reason")}
         reasons += list(_nonfinite(rest, cid))
         if claim.get("verdict") == "invalid":
-            reasons.insert(0, claim.get("invalid_reason", "the study marked it invalid"))
+            if claim.get("invalid_reason"):
+                reasons.insert(0, claim["invalid_reason"])
+            elif not reasons:
+                reasons.append(_stated_reason(claim))
         if reasons:
             claim["verdict"] = "invalid"
             claim["invalid_reason"] = "; ".join(reasons)

@@ -133,7 +133,7 @@ def _fig_fixed_point(ds: Dataset, folder) -> str:
         ax1.plot(t, ds[N.LOG10_GRAD_NUDGE][wi, d], lw=1.6 if delta == 0 else 1, label=label,
                  color="k" if delta == 0 else None)
     ax1.set_ylim(-60, max(40.0, float(np.nanmax(ds[N.LOG10_GRAD_NUDGE][wi, 1:])) + 5))
-    ax1.set_xlim(1, min(int(t[-1]), 200))
+    ax1.set_xlim(1, max(2, min(int(t[-1]), 200)))  # T = 1: a non-empty range
     ax1.set_xlabel("T")
     ax1.set_ylabel(r"$\log_{10}|dh_T/dh_0|$ (float64)")
     ax1.set_title(rf"w = {w:g}, b = -w/2, $h_0 = 1/2 + \delta$, x = 0", fontsize=9)
