@@ -9,8 +9,8 @@ log(V + 1), the loss of the uniform guess over the V tokens and EOS.
 
 A diverged run makes the whole experiment ``invalid``: the runner publishes nothing and exits 1 with one
 line naming the run and its numbers. A loop reports its runs with ``report``; a caller may set aside
-runs whose instability *is* the measurement (``measured``), e.g. the clipping study's plain-SGD arm,
-whose explosions claim C5b counts.
+runs whose instability *is* the measurement (``measured``), e.g. the clipping study's training runs,
+whose explosions claim C5b counts and compares.
 """
 
 from __future__ import annotations

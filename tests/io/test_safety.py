@@ -211,7 +211,8 @@ def test_a_diverged_run_is_invalid_old_results_kept(tmp_path, capsys):
 
 
 def test_train_grid_applies_the_rule_and_sets_measured_rows_aside():
-    """The clipping case (--sgd-lr 100 --adam-lr 100): Adam at lr 100 blows the loss far above its start."""
+    """The loop behind the clipping case (--adam-lr 100): Adam at lr 100 blows the loss far above its start;
+    the clipping study itself sets its runs aside (their explosions are its measurement)."""
     import jax
 
     from jaxrnn.models import train

@@ -63,7 +63,8 @@ class Config(StudyConfig):
                                                "candidate thresholds of clipping by global norm",
                                                THRESHOLD, distinct=True)
     selection_seeds: int = field(2, "seeds per radius on which each method's threshold is chosen", between(1, 10_000))
-    eval_seeds: int = field(16, "seeds per reported cell (disjoint from the selection seeds)", between(1, 10_000))
+    eval_seeds: int = field(16, "seeds per reported cell (disjoint from the selection seeds; 2 or more for an interval)",
+                            between(2, 10_000))
     outcome: str = field("relative_loss", "what decides C5b: relative_loss (log10 final loss / constant "
                          "predictor's, the CPU default) or success (< 1 % errors, Pascanu's)", one_of(*OUTCOMES))
     success_error: float = field(0.01, "error rate on fresh sequences below which a run succeeds", between(0, 1))
