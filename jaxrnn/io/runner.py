@@ -226,8 +226,9 @@ def quiet_warnings():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield caught
+    registry: dict = {}  # shared: a warning repeated at one line is shown once, as Python would
     for w in caught:
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, registry=registry)
 
 
 def main(study: Study, argv=None) -> int:
