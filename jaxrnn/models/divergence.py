@@ -2,15 +2,16 @@
 
 RULE: a training run has diverged when its training loss is not finite at some logged point, or when
 its final training loss (the mean over its last logged window) is more than FACTOR times the loss of
-the untrained model. The untrained loss is the loss at the initial parameters (``train.train_grid``
-logs it at step 0); for the next-token models (``lm``, the decoding GRUs), whose untrained predictions
+the untrained model. The untrained loss is the loss of the initial parameters (``train.train_grid``:
+on its first evaluation set, fresh sequences, not one noisy batch); for the next-token models (``lm``,
+the decoding GRUs), whose untrained predictions
 are close to uniform by construction (zero output bias, output weights ~ N(0, 1/n), |h| < 1), it is
 log(V + 1), the loss of the uniform guess over the V tokens and EOS.
 
 A diverged run makes the whole experiment ``invalid``: the runner publishes nothing and exits 1 with one
 line naming the run and its numbers. A loop reports its runs with ``report``; a caller may set aside
-runs whose instability *is* the measurement (``measured``), e.g. the clipping study's training runs,
-whose explosions claim C5b counts and compares.
+runs whose instability *is* the measurement (``measured``), e.g. the clipping study's plain-SGD arm,
+whose explosions claim C5b counts (its Adam arm must train).
 """
 
 from __future__ import annotations

@@ -204,6 +204,16 @@ def _compiled(task: str, n: int, length_min: int, length_max: int, batch: int, b
     return init, run
 
 
+@functools.cache
+def _untrained(task: str, n: int, length_min: int, length_max: int, n_eval: int):
+    """rows -> each row's untrained loss on the first evaluation set (the divergence rule's reference)."""
+    def one(row, key):
+        ev = tasks.make_batch(task, key, length_min, length_max, n_eval, per_sequence=True)
+        return loss_and_wrong(task, init_run(row, task=task, n=n).params, ev)[0]
+
+    return jax.jit(jax.vmap(one, in_axes=(0, None)))
+
+
 def train_grid(rows: dict, *, task: str, n: int, length_min: int, length_max: int, batch: int, steps: int,
                checks: int, n_eval: int, eval_key, chunk_rows: int = 64, progress: bool | None = None,
                devices=None, measured=None) -> TrainRecord:
@@ -215,9 +225,9 @@ def train_grid(rows: dict, *, task: str, n: int, length_min: int, length_max: in
     Evaluation set c is drawn from ``fold_in(eval_key, c)``: the same for every row. Returns numpy
     arrays with a leading (N,) axis.
 
-    Every row is checked by the one divergence rule (``models.divergence``: untrained loss = the loss at
-    step 0, final loss = the mean over the last block); ``measured`` (N,) bool sets aside rows whose
-    instability is what the caller measures.
+    Every row is checked by the one divergence rule (``models.divergence``: untrained loss = the initial
+    parameters' loss on the first evaluation set, final loss = the mean training loss over the last block);
+    ``measured`` (N,) bool sets aside rows whose instability is what the caller measures.
     """
     tasks.check_task(task)
     tasks.check_lengths(length_min, length_max)
@@ -241,6 +251,6 @@ def train_grid(rows: dict, *, task: str, n: int, length_min: int, length_max: in
         return TrainRecord(loss, norm, ev_loss, ev_err, jax.tree.map(lambda *a: jnp.stack(a, axis=1), *grads))
 
     record = map_blocks(block_fn, rows, chunk_rows, devices=devices, progress=progress, desc=f"train {task}")
-    divergence.report(f"train_grid({task})", record.loss, np.asarray(record.loss)[:, 0], measured=measured,
-                      final_window=steps // checks)
+    untrained = np.asarray(_untrained(task, n, length_min, length_max, n_eval)(rows, jax.random.fold_in(eval_key, 0)))
+    divergence.report(f"train_grid({task})", record.loss, untrained, measured=measured, final_window=steps // checks)
     return record

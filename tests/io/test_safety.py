@@ -211,8 +211,7 @@ def test_a_diverged_run_is_invalid_old_results_kept(tmp_path, capsys):
 
 
 def test_train_grid_applies_the_rule_and_sets_measured_rows_aside():
-    """The loop behind the clipping case (--adam-lr 100): Adam at lr 100 blows the loss far above its start;
-    the clipping study itself sets its runs aside (their explosions are its measurement)."""
+    """The clipping case (--sgd-lr 100 --adam-lr 100): Adam at lr 100 blows the loss far above its start."""
     import jax
 
     from jaxrnn.models import train
@@ -222,9 +221,8 @@ def test_train_grid_applies_the_rule_and_sets_measured_rows_aside():
     kw = dict(task="addition", n=4, length_min=6, length_max=6, batch=8, steps=40, checks=2, n_eval=8,
               eval_key=jax.random.key(0), chunk_rows=2)
     with divergence.watch() as found:
-        rec = train.train_grid(rows, **kw)
-    flags = divergence.diverged(rec.loss, np.asarray(rec.loss)[:, 0], 20)
-    assert flags.tolist() == [True, False] and len(found) == 1 and "train_grid(addition) run 0" in found[0]
+        train.train_grid(rows, **kw)
+    assert len(found) == 1 and "1 of 2 runs" in found[0] and "train_grid(addition) run 0" in found[0]
     with divergence.watch() as found:
         train.train_grid(rows, measured=np.array([True, False]), **kw)
     assert found == []
