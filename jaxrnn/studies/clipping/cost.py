@@ -3,7 +3,7 @@
 Memory: the synthetic gradients of the largest dimension (n_grad_samples x dim, float32 and a float64
 copy) and their clipped versions for every threshold (float32), plus the cliff landscape.
 Time: training work (runs x steps x batch x length x hidden^2), scaled from the default config's measured
-wall time (REFERENCE_S, 2 CPU cores).
+wall time (REFERENCE_S, 2 CPU cores), at most --time-budget-s plus the rest when a budget is set.
 """
 
 from jaxrnn.io.runner import Cost
@@ -29,4 +29,7 @@ def cost(config) -> Cost:
 
     gradients = config.n_grad_samples * max(config.dims) * (4 + 8 + 4 * config.n_tau)
     memory = gradients + 8 * config.cliff_n ** 2 * 4
-    return Cost(memory_bytes=memory, seconds=REFERENCE_S * _work(config) / _work(Config.default()))
+    seconds = REFERENCE_S * _work(config) / _work(Config.default())
+    if config.time_budget_s > 0:  # training stops at the budget (then the rest: geometry, cliff, figures)
+        seconds = min(seconds, config.time_budget_s + REFERENCE_S)
+    return Cost(memory_bytes=memory, seconds=seconds)
