@@ -2,11 +2,15 @@
 
     experiments/<name>.py  ->  runner.main(STUDY)
       parse flags into the study's Config (one line and exit 2 on bad input, nothing written)
-      -> check the output folder (the suite writes only into folders it created)
-      -> study.compute(config) -> (Dataset, summary[, extra arrays])
-      -> every claim checked for non-finite numbers (verdict ``invalid``: exit 1, nothing published)
-      -> save into a staging folder, draw figures from the saved data, publish atomically
+      -> check the output folder (the suite writes only into folders it created, with no foreign file)
+      -> the study's cost estimate (refused if it cannot fit in memory, warned beyond 10 min)
+      -> lock the target for the whole run (a second run into it: one line, exit 2)
+      -> study.compute(config) -> (Dataset, summary[, extra arrays]); its training loops report divergence
+      -> a diverged run or a non-finite number in a claim: ``invalid``, exit 1, nothing published
+      -> save into a staging folder, draw figures from the saved data, publish atomically if the target
+         is still what the run saw (else exit 1, the new results kept aside under a name the line gives)
       -> print where it wrote and one line per claim
+    Ctrl-C: one line, exit 130; a full disk: one line, exit 1 (earlier results kept, staging removed).
 
 A study is a :class:`Study` value; the runner never imports a study.
 """
