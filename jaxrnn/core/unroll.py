@@ -53,6 +53,8 @@ def scan_read_off(step: Callable, carry, xs: jax.Array, read_idx: jax.Array, emi
     e.g. a running product kept as mantissa and exponent.
     """
     xs = jnp.asarray(xs)
+    if xs.shape[0] == 0:  # no steps (e.g. T = 1 after a first step taken outside): every segment is empty,
+        xs = jnp.zeros((1,) + xs.shape[1:], xs.dtype)  # but xs[t] must still trace; this row is never read
     ends = jnp.asarray(read_idx) + 1
     starts = jnp.concatenate([jnp.zeros((1,), ends.dtype), ends[:-1]])
 

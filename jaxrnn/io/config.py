@@ -59,10 +59,21 @@ def between(lo=None, hi=None, *, lo_open: bool = False, hi_open: bool = False) -
 
     parts = []
     if lo is not None:
-        parts.append(f"{'>' if lo_open else '>='} {lo:g}")
+        parts.append(f"{'>' if lo_open else '>='} {exact(lo)}")
     if hi is not None:
-        parts.append(f"{'<' if hi_open else '<='} {hi:g}")
+        parts.append(f"{'<' if hi_open else '<='} {exact(hi)}")
     return Check(ok, " and ".join(parts) if parts else "any value")
+
+
+def exact(x) -> str:
+    """A bound as text that reads back as the same number: 16777216, 0.001, 1e-06 (never rounded)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return str(x)
+    if isinstance(x, int):
+        return str(x)
+    if x.is_integer() and abs(x) < 1e16:
+        return str(int(x))
+    return repr(x)
 
 
 def at_least(lo) -> Check:
@@ -80,8 +91,12 @@ def one_of(*choices) -> Check:
 ANY = Check(lambda v: True, "any value")
 
 
-def field(default, help: str, check: Check = ANY, *, distinct: bool = False):
-    """A config field with its help text and constraint (for tuples: per element; ``distinct``: no repeats)."""
+def field(default, help: str, check: Check = ANY, *, distinct: bool | None = None):
+    """A config field with its help text and constraint (for tuples: per element).
+
+    ``distinct``: the values of a list must differ; the default for every list field (a grid point
+    given twice would be computed twice and counted twice). ``distinct=False`` for per-item lists
+    whose values may repeat (e.g. one learning rate per regime)."""
     return dataclasses.field(default=default, metadata={"help": help, "check": check, "distinct": distinct})
 
 
@@ -131,6 +146,16 @@ def _check_type(kind, v) -> bool:
     return isinstance(v, kind)
 
 
+# Numbers are read the same way for every type: ASCII digits only, no "_" separators ("1_0" is refused for
+# integers and floats alike), an optional sign; floats also take a point, an exponent, inf and nan.
+_FLOAT = re.compile(r"[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|inf|infinity|nan)", re.IGNORECASE)
+
+
+def is_distinct(f: dataclasses.Field, is_tuple: bool) -> bool:
+    d = f.metadata.get("distinct")
+    return is_tuple if d is None else bool(d)
+
+
 def _parse_one(kind, text: str):
     text = text.strip()
     if typing.get_origin(kind) is tuple:
@@ -147,11 +172,13 @@ def _parse_one(kind, text: str):
             return False
         raise ValueError
     if kind is int:
-        if not re.fullmatch(r"[+-]?\d+", text):
+        if not re.fullmatch(r"[+-]?[0-9]+", text):
             raise ValueError
         return int(text)
-    if kind is float:
-        return float(text)  # nan / inf parse here and are refused by validation with a clear message
+    if kind is float:  # nan / inf parse here and are refused by validation with a clear message
+        if not _FLOAT.fullmatch(text):
+            raise ValueError
+        return float(text)
     return text
 
 
@@ -176,7 +203,7 @@ def describe(cls, f: dataclasses.Field) -> str:
     allowed = _type_word(kind) + ("" if check is ANY else f" {check.text}")
     if is_tuple:
         lst = "list a;b of comma groups" if typing.get_origin(kind) is tuple else "comma list"
-        allowed = f"{lst}, each " + allowed + (", no repeats" if f.metadata.get("distinct") else "")
+        allowed = f"{lst}, each " + allowed + (", all different" if is_distinct(f, True) else ", may repeat")
     if is_tuple and typing.get_origin(kind) is tuple:
         default = ";".join(",".join(map(str, item)) for item in f.default)
     else:
@@ -215,8 +242,9 @@ class StudyConfig:
                     raise ConfigError(f.name, f"must be {_type_word(kind)}, got {v!r}")
                 if not check.ok(v):
                     raise ConfigError(f.name, f"must be {check.text}, got {v!r}")
-            if f.metadata.get("distinct") and len(set(values)) != len(values):
-                raise ConfigError(f.name, f"values must not repeat, got {value!r}")
+            if is_tuple and is_distinct(f, True) and len(set(values)) != len(values):
+                repeated = next(v for v in values if values.count(v) > 1)
+                raise ConfigError(f.name, f"values must all differ, got {exact(repeated)} more than once")
         for name, predicate, message in self.RELATIONS:
             if not predicate(self):
                 raise ConfigError(name, message)
@@ -264,7 +292,8 @@ def build_parser(cls, prog: str, description: str) -> argparse.ArgumentParser:
     parser.add_argument("--outdir", default=None,
                         help="output folder: a new path, or one this suite wrote before (default results/NAME)")
     for f in dataclasses.fields(cls):
-        parser.add_argument(flag_name(f.name), dest=f.name, default=None, metavar="VALUE", help=describe(cls, f))
+        parser.add_argument(flag_name(f.name), dest=f.name, default=None, metavar="VALUE",
+                            help=describe(cls, f).replace("%", "%%"))  # argparse formats help with %
     return parser
 
 
@@ -275,8 +304,22 @@ class Parsed(NamedTuple):
     preset: str | None
 
 
+def refuse_repeated_flags(argv: list[str]) -> None:
+    """A flag given twice is an error (argparse would silently keep the last)."""
+    seen = set()
+    for a in argv:
+        if a == "--":
+            break
+        if a.startswith("--"):
+            name = a.split("=", 1)[0]
+            if name in seen:
+                raise OneLineError(f"{name}: given more than once (give each flag once)")
+            seen.add(name)
+
+
 def parse_args(cls, argv: list[str], prog: str, description: str = "") -> Parsed:
     """Config and options from argv; raises ConfigError or OneLineError with the one line to print."""
+    refuse_repeated_flags(list(argv))
     parser = build_parser(cls, prog, description)
     flags = {a for action in parser._actions for a in action.option_strings}
     args = parser.parse_args(_join_negative_values(list(argv), flags))

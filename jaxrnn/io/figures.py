@@ -101,8 +101,9 @@ def log10_heatmap(ax, values, x, y, *, scale=None, vmax=LOG10_RANGE, cmap=None, 
     im = ax.pcolormesh(x, y, img, cmap=cm, norm=scale["norm"], shading="nearest", rasterized=True)
     if above_one and has_above_one(values):
         mask = np.where(np.isfinite(values), values, np.where(np.isposinf(values), 1.0, -1.0)) > 0
-        ax.contourf(x, y, mask.astype(float), levels=[0.5, 1.5], colors=[ABOVE_ONE])
-        ax.contour(x, y, mask.astype(float), levels=[0.5], colors=[ABOVE_ONE], linewidths=1.6)
+        if min(np.shape(mask)) >= 2:  # a region needs two rows and columns (T = 1 or a one-value grid: markers)
+            ax.contourf(x, y, mask.astype(float), levels=[0.5, 1.5], colors=[ABOVE_ONE])
+            ax.contour(x, y, mask.astype(float), levels=[0.5], colors=[ABOVE_ONE], linewidths=1.6)
         padded = np.pad(mask, 1)
         neighbours = sum(np.roll(np.roll(padded, i, 0), j, 1) for i in (-1, 0, 1) for j in (-1, 0, 1)
                          if (i, j) != (0, 0))[1:-1, 1:-1]

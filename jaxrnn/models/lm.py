@@ -24,6 +24,7 @@ from jax import lax
 
 from jaxrnn.core.cells import GRUParams, gru_cell
 from jaxrnn.core.sweep import ROW_PARTS, map_blocks, part_rows, stable_partial, stack_trees
+from jaxrnn.models import divergence
 from jaxrnn.models import sources as S
 from jaxrnn.models.decoding import Decoded, _decode
 
@@ -307,8 +308,10 @@ def train_rows(rows: dict, *, data_fn, eval_fn=None, vocab: int, n: int, steps: 
         raise ValueError(f"steps ({steps}) must be a multiple of log_every ({log_every})")
     fn = _compiled(data_fn, eval_fn, vocab, n, steps, log_every, d)
     size = len(rows["seed"])
-    return map_blocks(lambda block, device: fn(jax.device_put(block, device)), rows, part_rows(size, parts),
-                      devices=devices, desc="train")
+    out = map_blocks(lambda block, device: fn(jax.device_put(block, device)), rows, part_rows(size, parts),
+                     devices=devices, desc="train")
+    divergence.report("lm.train_rows", out.loss, divergence.uniform_loss(vocab))  # the one rule (models.divergence)
+    return out
 
 
 def train_many(rows: dict, *, vocab: int, n: int, steps: int, batch: int, max_len: int, lr: float | None = None,

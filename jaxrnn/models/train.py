@@ -32,7 +32,7 @@ from jaxrnn.core.cells import VectorParams, vector_cell
 from jaxrnn.core.jacobians import qr_cgs2
 from jaxrnn.core.sweep import map_blocks
 from jaxrnn.core.unroll import final_state
-from jaxrnn.models import tasks
+from jaxrnn.models import divergence, tasks
 
 METHODS = ("none", "value", "norm")
 OPTIMIZERS = ("sgd", "adam")
@@ -204,9 +204,19 @@ def _compiled(task: str, n: int, length_min: int, length_max: int, batch: int, b
     return init, run
 
 
+@functools.cache
+def _untrained(task: str, n: int, length_min: int, length_max: int, n_eval: int):
+    """rows -> each row's untrained loss on the first evaluation set (the divergence rule's reference)."""
+    def one(row, key):
+        ev = tasks.make_batch(task, key, length_min, length_max, n_eval, per_sequence=True)
+        return loss_and_wrong(task, init_run(row, task=task, n=n).params, ev)[0]
+
+    return jax.jit(jax.vmap(one, in_axes=(0, None)))
+
+
 def train_grid(rows: dict, *, task: str, n: int, length_min: int, length_max: int, batch: int, steps: int,
                checks: int, n_eval: int, eval_key, chunk_rows: int = 64, progress: bool | None = None,
-               devices=None) -> TrainRecord:
+               devices=None, measured=None) -> TrainRecord:
     """Train every row for ``steps`` steps, evaluating after each of ``checks`` equal blocks of steps.
 
     Rows are padded (repeating the last) to a multiple of ``chunk_rows`` and trained ``chunk_rows`` at a
@@ -214,6 +224,10 @@ def train_grid(rows: dict, *, task: str, n: int, length_min: int, length_max: in
     size, never the device count, fixes every number. Every block reuses the same two compiled programs.
     Evaluation set c is drawn from ``fold_in(eval_key, c)``: the same for every row. Returns numpy
     arrays with a leading (N,) axis.
+
+    Every row is checked by the one divergence rule (``models.divergence``: untrained loss = the initial
+    parameters' loss on the first evaluation set, final loss = the mean training loss over the last block);
+    ``measured`` (N,) bool sets aside rows whose instability is what the caller measures.
     """
     tasks.check_task(task)
     tasks.check_lengths(length_min, length_max)
@@ -236,4 +250,7 @@ def train_grid(rows: dict, *, task: str, n: int, length_min: int, length_max: in
         ev_loss, ev_err = (jnp.stack([r[j] for r in recs], axis=1) for j in (2, 3))
         return TrainRecord(loss, norm, ev_loss, ev_err, jax.tree.map(lambda *a: jnp.stack(a, axis=1), *grads))
 
-    return map_blocks(block_fn, rows, chunk_rows, devices=devices, progress=progress, desc=f"train {task}")
+    record = map_blocks(block_fn, rows, chunk_rows, devices=devices, progress=progress, desc=f"train {task}")
+    untrained = np.asarray(_untrained(task, n, length_min, length_max, n_eval)(rows, jax.random.fold_in(eval_key, 0)))
+    divergence.report(f"train_grid({task})", record.loss, untrained, measured=measured, final_window=steps // checks)
+    return record

@@ -139,3 +139,37 @@ def test_help_lists_meaning_range_and_default():
                          env=subprocess_env(), timeout=120)
     assert out.returncode == 0
     assert "largest lambda_1 of W" in out.stdout and "default 8.0" in out.stdout
+
+
+def _default_text(study_name, f) -> str:
+    kind, is_tuple = _kind(study_name, f)
+    if is_tuple and typing.get_origin(kind) is tuple:
+        return ";".join(",".join(map(str, item)) for item in f.default)
+    if is_tuple:
+        return ",".join(map(repr if kind is float else str, f.default))
+    return repr(f.default) if kind is float else str(f.default)
+
+
+def _is_numeric(kind) -> bool:
+    if typing.get_origin(kind) is tuple:
+        return all(a in (int, float) or a is Ellipsis for a in typing.get_args(kind))
+    return kind in (int, float)
+
+
+@pytest.mark.parametrize("study_name,f", FIELDS, ids=[f"{s}:{f.name}" for s, f in FIELDS])
+def test_every_field_refuses_a_repeated_flag_and_1_0(study_name, f, tmp_path, monkeypatch, capsys):
+    """A flag given twice (even with a valid value) and ``1_0`` in a number field: one line, exit 2,
+    nothing written, for every field of every study (ints and floats read alike)."""
+    study = STUDIES[study_name]
+    monkeypatch.chdir(tmp_path)
+    flag, text = flag_name(f.name), _default_text(study_name, f)
+    assert runner.main(study, [f"{flag}={text}", f"{flag}={text}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{flag}: given more than once" in err[0], err
+    kind, _ = _kind(study_name, f)
+    if _is_numeric(kind):
+        bad = "1_0" if typing.get_origin(kind) is not tuple else ",".join(["1_0"] * len(f.default[0]))
+        assert runner.main(study, [f"{flag}={bad}"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and f"{flag}: cannot read" in err[0], err
+    assert os.listdir(tmp_path) == []

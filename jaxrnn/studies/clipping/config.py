@@ -60,8 +60,8 @@ class Config(StudyConfig):
                                                THRESHOLD, distinct=True)
     selection_seeds: int = field(8, "seeds per (lr, tau) cell on which each method's cell is chosen",
                                  between(1, 10_000))
-    eval_seeds: int = field(96, "reported seeds per method (paired; disjoint from the selection seeds)",
-                            between(1, 10_000))
+    eval_seeds: int = field(96, "reported seeds per method (paired; disjoint from the selection seeds; 2 or more for an interval)",
+                            between(2, 10_000))
     success_error: float = field(0.01, "error rate on fresh sequences below which a run succeeds (Pascanu: 1 %)",
                                  between(0, 1))
     jump_factor: float = field(3.0, "a window loss above this times the best earlier one (and above the constant "

@@ -26,6 +26,7 @@ import numpy as np
 
 from jaxrnn.io.results import Dataset
 from jaxrnn.models import decoding as dec
+from jaxrnn.models import divergence
 from jaxrnn.models import lm
 from jaxrnn.models import sources as S
 from jaxrnn.studies.decoding import names as N
@@ -59,6 +60,7 @@ def study(cfg, *, key):
     params, losses = train_models(*corpus, k_init, np.float32(cfg.gru_lr), vocab=cfg.vocab, n=cfg.gru_hidden,
                                   d=cfg.gru_embed, steps=cfg.gru_steps, batch=cfg.gru_batch)
     losses = np.asarray(losses)
+    divergence.report("decoding GRU", losses, divergence.uniform_loss(cfg.vocab))  # the one rule
 
     ds = Dataset()
     ds.add_axis(N.MODEL, np.arange(M))

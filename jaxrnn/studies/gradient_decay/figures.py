@@ -207,7 +207,7 @@ def _fig_fixed_point(ds: Dataset, summary: dict, folder) -> str:
                  marker=MARKERS[s], markevery=(s * 3, 10), ms=5, lw=1.6, label=label)
     top = float(np.nanmax(curves[picks, :t_show]))
     ax1.set_ylim(-40, top + 30)  # room for the legend above the curves
-    ax1.set_xlim(1, t_show)
+    ax1.set_xlim(1, max(2, t_show))  # T = 1: a non-empty range
     ax1.axhline(0, color="0.5", lw=0.6, marker="none")
     ax1.set_xlabel("T (steps)")
     ax1.set_ylabel(GRAD.replace("decades", "decades, float64"))

@@ -31,7 +31,7 @@ TUNE_SEED0 = 1000  # tuning seeds are TUNE_SEED0, TUNE_SEED0 + 1, ...: never rep
 
 def _lrs(help_task: str, default):
     return field(default, f"Adam learning rate per regime ({', '.join(REGIMES)}) for {help_task}",
-                 between(0, 1, lo_open=True))
+                 between(0, 1, lo_open=True), distinct=False)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -28,9 +28,9 @@ class Config(StudyConfig):
     learn_steps: int = field(800, "training steps of the learned networks", between(1, 1 << 24))
     learning_rate: float = field(0.05, "Adam learning rate", between(0, 10, lo_open=True))
     tau_starts: tuple[float, ...] = field((1.0, 1.0, 1.0), "initial sigmoid temperatures (one per run kind)",
-                                          between(1e-6, 1e6))
+                                          between(1e-6, 1e6), distinct=False)
     tau_ends: tuple[float, ...] = field((1.0, 0.3, 0.05), "final sigmoid temperatures (one per tau_start)",
-                                        between(1e-6, 1e6))
+                                        between(1e-6, 1e6), distinct=False)
     train_length_1: int = field(8, "training length, 1 input bit per step", between(1, MAX_BITS))
     train_length_2: int = field(5, "training length, 2 input bits per step", between(1, MAX_BITS // 2))
     seed: int = field(0, "PRNG seed", at_least(0))
