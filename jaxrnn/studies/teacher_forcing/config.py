@@ -99,7 +99,7 @@ class Config(StudyConfig):
         ("steps", lambda c: c.steps % c.log_every == 0, "must be a multiple of --log-every"),
         ("sum_steps", lambda c: c.sum_steps % c.sum_log_every == 0, "must be a multiple of --sum-log-every"),
         ("sum_steps", lambda c: c.sum_steps // c.sum_log_every == c.steps // c.log_every,
-         "/ --sum-log-every must give as many curve points as --steps / --log-every"),
+         "divided by --sum-log-every must give as many curve points as --steps / --log-every"),
         ("lr_running_sum", lambda c: len(c.lr_running_sum) == len(REGIMES),
          f"need one value per regime ({len(REGIMES)})"),
         ("source_steps", lambda c: c.source_steps % c.log_every == 0, "must be a multiple of --log-every"),
