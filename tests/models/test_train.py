@@ -75,3 +75,15 @@ def test_the_prediction_reads_the_state_after_the_last_real_input():
             h = math.tanh(h + 0.1)
         want.append(h)
     np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_error_rate_of_an_evaluation_is_the_share_wrong():
+    """The evaluation error a run records is the share of wrong sequences (not the count, not 1 - share)."""
+    rows = train.check_rows({"method": [0], "tau": [1.0], "opt": [0], "lr": [1e-9], "radius": [0.0], "seed": [0]})
+    rec = train.train_grid(rows, task="temporal_order", n=2, length_min=6, length_max=6, batch=2, steps=1, checks=1,
+                           n_eval=400, eval_key=jax.random.key(3))
+    p = train.init_rnn(jax.random.split(jax.random.key(0))[0], 2, 6, 4, 0.0)
+    ev = tasks.make_batch("temporal_order", jax.random.fold_in(jax.random.key(3), 0), 6, 6, 400, per_sequence=True)
+    _, wrong = train.loss_and_wrong("temporal_order", p, ev)
+    assert 0 < rec.eval_error[0, 0] < 1
+    assert rec.eval_error[0, 0] == pytest.approx(float(np.mean(np.asarray(wrong))), abs=0.01)
