@@ -246,6 +246,17 @@ def test_accelerator_section_is_filled_from_the_gpu_check(root):
     section = md.split("## Appendix F. On an accelerator", 1)[1]
     assert "NVIDIA H100" in section and "| sweep | 0 | 62 |" in section and "no time left" in section
     assert "| C2 | gradient_decay |" in section
+    assert "paper preset" not in section  # no paper presets run: no such rows
+
+
+def test_accelerator_section_lists_the_paper_presets(root):
+    """The gpu check writes each study's `paper` preset to results/gpu/paper/<study>/ (experiments.gpu_check)."""
+    _study(root, "gradient_decay", {"C2": _claim()})
+    results.make_collection(root / "gpu")
+    results.make_collection(root / "gpu" / "paper")
+    _study(root / "gpu" / "paper", "gradient_decay", {"C2": _claim("refuted")})
+    section = report.render(root).split("## Appendix F. On an accelerator", 1)[1]
+    assert "| C2 (paper preset) | paper/gradient_decay |" in section and "refuted" in section
 
 
 def test_try_it_commands_use_flags_the_studies_have():

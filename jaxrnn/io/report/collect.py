@@ -163,9 +163,18 @@ def bench(results_dir: Path) -> dict:
 
 
 def gpu(results_dir: Path) -> Collected | None:
-    """The studies run on an accelerator (``results_dir/gpu``), or None when there are none."""
+    """The studies run on an accelerator (``results_dir/gpu``, and the ``paper`` presets under
+    ``results_dir/gpu/paper``, whose claims are keyed ``"<id> (paper preset)"``), or None when there are none."""
     folder = Path(results_dir) / "gpu"
     if not folder.is_dir():
         return None
     got = collect(folder)
+    if (folder / "paper").is_dir():
+        paper = collect(folder / "paper")
+        got.notes.extend(paper.notes)
+        for study, summary in paper.summaries.items():
+            got.summaries[f"paper/{study}"] = summary
+            got.runs[f"paper/{study}"] = paper.runs[study]
+        for cid, claim in paper.claims.items():
+            got.claims[f"{cid} (paper preset)"] = dict(claim, study=f"paper/{claim['study']}")
     return got if got.summaries else None

@@ -446,7 +446,7 @@ def _appendix_gpu(doc: Doc, gpu: Collected | None, check: dict | None) -> None:
     if gpu is not None:
         doc.add(wrap("Verdicts of the studies run on the accelerator (results/gpu/), beside the CPU's:"))
         rows = ["| claim | study | device | verdict on the accelerator | key number |", "|---|---|---|---|---|"]
-        for cid in content.CLAIMS:
+        for cid in [k for c in content.CLAIMS for k in (c, f"{c} (paper preset)")]:
             c = gpu.claims.get(cid)
             if c:
                 rows.append(f"| {cid} | {c['study']} | {cell(gpu.runs[c['study']]['device'], 60)} | "
