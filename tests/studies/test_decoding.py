@@ -229,13 +229,26 @@ def test_c9_not_tested_and_a_flipped_sign():
     # (b) the trend's sign: shorter with k is confirmed, longer refuted; validity at its bound is set aside
     assert cond(MISSES, SHORTER, FEWER)["(b) shorter"] == "confirmed"
     assert cond(MISSES, LONGER, FEWER)["(b) shorter"] == "refuted"
-    assert cond(MISSES, SHORTER, FEWER)["(b) safe (valid)"] == stats.NOT_TESTED
+    assert cond(MISSES, SHORTER, FEWER)[K.ADEQUACY] == stats.NOT_TESTED  # validity at its bound
+    # validity is adequacy, reported (expected to fall with k) and never voted: (b) is length and diversity only
     half = cond(MISSES, SHORTER, FEWER, valid=lambda i: np.where(RAMP % 2, 1.0, float(i < 2)))
-    assert half["(b) safe (valid)"] == "inconclusive"  # validity lost at large k by half the models only
+    assert half[K.ADEQUACY] == "inconclusive" and half[K.PART_B] == "confirmed"
     gain = cond(MISSES, SHORTER, FEWER, valid=lambda i: float(i > 0) * ONES)  # unfinished at k=1, valid after
-    assert gain["(b) safe (valid)"] == "confirmed"
+    assert gain[K.ADEQUACY] == "refuted" and gain[K.PART_B] == "confirmed"
     loss = cond(MISSES, SHORTER, FEWER, valid=lambda i: float(i < 2) * ONES)  # the beam curse: invalid at large k
-    assert loss["(b) safe (valid)"] == "refuted" and loss["(b) large k: short, generic, safe output"] == "nuanced"
+    assert loss[K.ADEQUACY] == "confirmed" and loss[K.PART_B] == "confirmed"
+    assert cond(MISSES, LONGER, FEWER, valid=lambda i: float(i < 2) * ONES)[K.PART_B] == "nuanced"
+    assert not any("valid" in k for k in cond(MISSES, SHORTER, FEWER) if k.startswith("(b)"))
+
+
+def test_c9_mode_origin_model_error_or_property_of_the_source():
+    src, why = K.mode_origin([1.0, 1.0, 2.0], [1.0, 1.0, 1.0, 2.0])
+    assert src.estimate == pytest.approx(1.25) and src.n == 4 and "property of the source" in why
+    _, why = K.mode_origin([1.0, 1.0, 2.0], [9.0, 10.0, 11.0, 10.0])  # the source's own mode is long
+    assert "model error" in why and "property" not in why
+    got = K.c9(_search_summary(_entry(*CASES["confirmed"])), CFG)  # every mode length 1 in the fixture
+    assert "property of the source" in got["evidence"]
+    assert any(e["name"] == "true source: exact mode length" for e in got["effects"])
 
 
 def test_trend_is_kendalls_tau_over_every_width():
