@@ -278,23 +278,39 @@ def test_c10_verdicts_on_known_data():
     assert "convention" in K.c10(_equivalence(100, 100, 100, 0))["evidence"]
 
 
-def _sampling_summary(fail_big, fail_small, ent_big, ent_small):
+def _sampling_summary(fail_big, fail_small, ent_big, ent_small, fail_one=None, imp=None):
+    """C11's rows: top-V, the moderate k and k = 1 (failures ``fail_one``, default as the moderate k); ``imp``
+    (big, small, one) overrides the impossible-sample rates (default: the failure rates)."""
     V = CFG.vocab + 1
-    row = lambda fail, ent: {"impossible": list(fail), "failure": list(fail), "entropy_nats": list(ent),  # noqa
-                             "precision": [1.0] * N_MODELS, "recall": [0.5] * N_MODELS,
-                             "degenerate": [0.0] * N_MODELS, "nonterminating": [0.0] * N_MODELS}
-    rows = {f"top_k={k}": row(fail_small, ent_small) for k in (1, CFG.moderate_k)}
-    rows[f"top_k={V}"] = row(fail_big, ent_big)
+    fail_one = fail_small if fail_one is None else fail_one
+    imp = (fail_big, fail_small, fail_one) if imp is None else imp
+    row = lambda fail, ent, im: {"impossible": list(im), "failure": list(fail), "entropy_nats": list(ent),  # noqa
+                                 "precision": [1.0] * N_MODELS, "recall": [0.5] * N_MODELS,
+                                 "degenerate": [0.0] * N_MODELS, "nonterminating": [0.0] * N_MODELS}
+    rows = {f"top_k={CFG.moderate_k}": row(fail_small, ent_small, imp[1]), "top_k=1": row(fail_one, ent_small, imp[2]),
+            f"top_k={V}": row(fail_big, ent_big, imp[0])}
     return {"conditions": ["noise 0"], "sampling": {"noise 0": rows}, "source_reference": {"loop_rate": [0.0]}}
 
 
 def test_c11_verdicts_on_known_data():
     up, low = 0.5 + 0.05 * RAMP, 0.1 + 0.01 * RAMP
     e_hi, e_lo = 9 + RAMP, 1 + 0.1 * RAMP
-    assert K.c11(_sampling_summary(up, low, e_hi, e_lo), CFG)["verdict"] == "confirmed"
-    assert K.c11(_sampling_summary(low, up, e_lo, e_hi), CFG)["verdict"] == "refuted"  # swapped pair
-    assert K.c11(_sampling_summary(low, up, e_hi, e_lo), CFG)["verdict"] == "nuanced"  # flipped failure sign
+    assert K.c11(_sampling_summary(up, low, e_hi, e_lo, low / 2), CFG)["verdict"] == "confirmed"
+    assert K.c11(_sampling_summary(low, up, e_lo, e_hi, up + 0.1), CFG)["verdict"] == "refuted"  # swapped pair
+    assert K.c11(_sampling_summary(low, up, e_hi, e_lo, up / 2), CFG)["verdict"] == "nuanced"  # flipped failure sign
     noisy = 0.3 + 0.2 * (RAMP % 2) - 0.1
-    assert K.c11(_sampling_summary(noisy, 0.3 + 0 * RAMP, e_hi, e_lo), CFG)["verdict"] == "inconclusive"
+    assert K.c11(_sampling_summary(noisy, 0.3 + 0 * RAMP, e_hi, e_lo, noisy), CFG)["verdict"] == "inconclusive"
     zero = 0 * RAMP
     assert K.c11(_sampling_summary(zero, zero, e_hi, e_lo), CFG)["verdict"] == stats.NOT_TESTED
+
+
+def test_c11_u_shape_greedy_loops_at_k1():
+    up, low = 0.5 + 0.05 * RAMP, 0.1 + 0.01 * RAMP
+    e_hi, e_lo = 9 + RAMP, 1 + 0.1 * RAMP
+    loops = 0.9 - 0.01 * RAMP  # k = 1 is greedy: it loops (a failure) but never says anything impossible
+    got = K.c11(_sampling_summary(up, low, e_hi, e_lo, fail_one=loops, imp=(up, low, 0 * RAMP + 0.01 * RAMP)), CFG)
+    pc = got["per_condition"]
+    assert pc[f"noise 0, failure, k=1 vs {CFG.moderate_k}"] == "refuted"
+    assert pc[f"noise 0, impossible, k=1 vs {CFG.moderate_k}"] == "confirmed"
+    assert got["verdict_by_failure_definition"]["impossible only"] == "confirmed"
+    assert got["verdict"] == "nuanced"

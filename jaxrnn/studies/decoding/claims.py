@@ -213,12 +213,13 @@ def c10(s: dict) -> dict:
     tied, steps = eq.get("top1_steps_with_tied_maximum", 0), eq.get("top1_steps", 0)
     return {
         "verdict": verdict,
-        "rule": ("C10 is an identity, checked token for token with the same keys at every step of every sampled "
+        "rule": ("C10 is an identity (checked, not an experimental finding), checked token for token with the same keys at every step of every sampled "
                  "sequence: confirmed when no sequence disagrees at an untied step, refuted otherwise."),
         "effects": [e.to_dict() for e in effects],
         "key_number": (f"top-1 = greedy on {eq['top1_equals_greedy']}/{n} and top-V = pure sampling on "
                        f"{eq['topV_equals_pure']}/{n} sequences ({why})"),
-        "evidence": (f"{tied} of {steps} top-1 steps had a tied maximum. Tie convention (tested): top-k keeps every "
+        "evidence": ("An identity by definition: this check can only catch bugs, not discover anything. "
+                     f"{tied} of {steps} top-1 steps had a tied maximum. Tie convention (tested): top-k keeps every "
                      f"logit tied with the k-th, so on a 2-way tied maximum top-1 picks greedy's id with probability "
                      f"{p:g}; greedy takes the first maximum. That is an implementation's convention, not a "
                      "counterexample."),
@@ -227,7 +228,8 @@ def c10(s: dict) -> dict:
         "test": f"{T_PROPS}::test_top1_on_tied_maximum_samples_among_the_ties, {T_MODELS}::"
                 f"test_topk_extremes_are_greedy_and_pure_sampling, {T_STUDY}::"
                 f"test_replay_agreement_is_the_identity_and_can_fail, {T_STUDY}::test_c10_verdicts_on_known_data",
-        "takeaway": "Top-k sampling with k = 1 is greedy decoding and with k = V is plain sampling from the model.",
+        "takeaway": ("By definition, top-k sampling with k = 1 is greedy and with k = V (every id, EOS included) "
+                     "is plain sampling; only an exactly tied maximum depends on the implementation's tie rule."),
         "what_was_run": ("Every trained GRU was sampled with top-1 and top-V; at each step the draw was compared with "
                          "greedy's and pure sampling's token on the same logits and the same random key."),
         "caveats": ["on an exactly tied maximum top-1 samples among the tied ids (convention)"],
@@ -254,6 +256,15 @@ def c11(s: dict, cfg) -> dict:
                 # the nonsense half decides whether the condition can show the claim at all
                 verdicts[f"{cname}, {fail}, k={k} vs {V}"] = stats.NOT_TESTED if none_failed else stats.combine(
                     {"more nonsense": stats.verdict(e, +1), "more diversity": stats.verdict(e_div, +1)})
+        if cfg.moderate_k != 1:  # the low end of the U: k = 1 is greedy decoding, which may loop
+            mk, one = rows[f"top_k={cfg.moderate_k}"], rows["top_k=1"]
+            for fail, label in (("impossible", "impossible samples"), ("failure", "all failures")):
+                e = stats.paired_effect(f"{cname}: {label}, top-{cfg.moderate_k} minus top-1", mk[fail], one[fail],
+                                        "rate", bounds=(-1.0, 1.0))
+                effects.append(e)
+                none_failed = stats.at_bound(np.concatenate([mk[fail], one[fail]]), 0.0)
+                verdicts[f"{cname}, {fail}, k=1 vs {cfg.moderate_k}"] = (stats.NOT_TESTED if none_failed else
+                                                                        stats.verdict(e, +1))
         for k in [1, cfg.moderate_k, V]:
             for name in ("precision", "recall"):
                 effects.append(stats.mean_effect(f"{cname}: {name} of top-{k}", rows[f"top_k={k}"][name], "rate",
@@ -270,7 +281,8 @@ def c11(s: dict, cfg) -> dict:
         "per_condition": verdicts,
         "rule": ("C11 per condition (noise share, failure definition, small k): the failure rate of top-V minus "
                  "top-k (claimed > 0; not tested where no sample failed at either k) combined with the entropy of "
-                 "top-V minus top-k (claimed > 0), paired over models."),
+                 f"top-V minus top-k (claimed > 0), paired over models; and, for the low end, the failure rate of "
+                 f"top-{cfg.moderate_k} minus top-1 (claimed > 0: the smaller k fails less)."),
         "effects": [e.to_dict() for e in effects],
         "key_number": (f"{c0}, k=1 / {cfg.moderate_k} / {V}: impossible "
                        + " / ".join(_pct(m(k, "impossible")) for k in (1, cfg.moderate_k, V)) + "; all failures "
@@ -285,8 +297,8 @@ def c11(s: dict, cfg) -> dict:
                        ["impossible only", "impossible + non-terminating + degenerate"]},
         "figure": "decoding/sampling.png",
         "test": f"{T_STUDY}::test_quick_end_to_end, {T_STUDY}::test_c11_verdicts_on_known_data",
-        "takeaway": ("Larger k gives more diverse samples and more impossible ones, but k = 1 fails too: greedy "
-                     "output loops rather than talking nonsense."),
+        "takeaway": ("Smaller k trades diversity for fewer impossible samples, but only down to a moderate k: at "
+                     "k = 1 sampling becomes greedy decoding and fails by repeating itself."),
         "what_was_run": (f"Each trained GRU drew {cfg.n_samples} samples per top-k, top-p and temperature setting. "
                          "Each sample was judged under the true source: impossible, never ending, or looping."),
         "caveats": ["failures are judged under synthetic sources, not human text",
