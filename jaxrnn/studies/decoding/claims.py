@@ -107,7 +107,7 @@ def mode_origin(gru_mode_lengths, source_mode_lengths) -> tuple[stats.Effect, st
     if src.ci95[0] > g:
         why = f"a model error: the true source's own mode is longer ({stats.describe(src)}) than the GRUs' ({g:.1f})"
     else:
-        why = (f"a property of the source, not a model error: the true source's own mode is as short "
+        why = (f"a property of the source, not shown to be a model error: the true source's own mode is not longer "
                f"({stats.describe(src)}; GRUs {g:.1f}; 1 id = EOS only, the empty output)")
     return src, why
 
