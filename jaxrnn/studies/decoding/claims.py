@@ -104,11 +104,11 @@ def mode_origin(gru_mode_lengths, source_mode_lengths) -> tuple[stats.Effect, st
     property of the source (it does not: the source's own mode is as short or shorter)."""
     src = stats.mean_effect("true source: exact mode length", np.asarray(source_mode_lengths, float), "ids")
     g = float(np.mean(gru_mode_lengths))
+    head = f"GRU modes {g:.1f} ids (1 = EOS only), true source's {stats.describe(src, 2)}: "
     if src.ci95[0] > g:
-        why = f"a model error: the true source's own mode is longer ({stats.describe(src)}) than the GRUs' ({g:.1f})"
+        why = head + "short modes are a model error (the source's is longer)"
     else:
-        why = (f"a property of the source, not shown to be a model error: the true source's own mode is not longer "
-               f"({stats.describe(src)}; GRUs {g:.1f}; 1 id = EOS only, the empty output)")
+        why = head + "short modes are the source's, not shown a model error"
     return src, why
 
 
@@ -166,12 +166,12 @@ def c9(s: dict, cfg) -> dict:
                        f"{mean(big, 'gap'):.1f} at k={big}; length {mean(r, 'length'):.1f} ids at k={r}, "
                        f"{mean(big, 'length'):.1f} at k={big}; distinct ids {mean(r, 'distinct'):.1f} -> "
                        f"{mean(big, 'distinct'):.1f}"),
-        "evidence": (f"EOS possible from step 1 (source samples {src_len:.0f} ids on average, cap {cfg.max_len}); "
-                     f"GRU modes {mode_len:.1f} ids long; the short mode is {origin}. Exact searches unfinished "
-                     f"within {cfg.max_nodes} nodes: {n_open}/{n_models}. " + "; ".join(
-                         f"{k.split(',')[0]}: (a) {parts_of[k]['(a) small k misses the mode']}, short "
-                         f"{parts_of[k]['(b) shorter']}, generic {parts_of[k]['(b) less diverse']}; adequacy "
-                         f"(validity falls with k, not voted) {parts_of[k][ADEQUACY]}" for k in voted) + "."),
+        "evidence": (f"EOS allowed from step 1 (samples {src_len:.0f} ids, cap {cfg.max_len}). {origin}. "
+                     f"Exact search unfinished ({cfg.max_nodes} nodes): {n_open}/{n_models}. "
+                     "(a)/short/generic/validity falls (unvoted): " + "; ".join(
+                         f"{k.split(',')[0]}: " + "/".join(parts_of[k][p] for p in (
+                             "(a) small k misses the mode", "(b) shorter", "(b) less diverse", ADEQUACY))
+                         for k in voted) + "."),
         "counter_evidence": "; ".join(f"{k}: {v}" for k, v in counter.items()),
         "conditions": {"beam_rules": RULE_NAMES, "deciding_beam_rule": HEAD_RULE,
                        "noise_shares": list(cfg.noise_shares), "beam_widths": widths, "reference_width": ref,
