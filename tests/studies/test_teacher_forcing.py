@@ -235,13 +235,13 @@ def test_c8_plain_summary_counts_lowered_accuracy_and_why_the_gap_shrank():
     fell = _c8(own_tf - 0.05 + rng.normal(0, 0.01, 10), own_tf, orc - 0.15 + rng.normal(0, 0.002, 10), orc)
     # task b: own-prefix accuracy lower, gap unchanged
     same_gap = _c8(own_tf - 0.1 + rng.normal(0, 0.002, 10), own_tf, orc - 0.1 + rng.normal(0, 0.002, 10), orc)
-    text, only_lowered = C.c8_plain(["a", "b"], [fell, same_gap], 1)
-    assert only_lowered
+    text, only_lowered, fell_tasks = C.c8_plain(["a", "b"], [fell, same_gap], 1)
+    assert only_lowered and fell_tasks == ["a"]
     assert "a: own-prefix accuracy below TF in 1/1 schedules, above in 0; gap shrank in 1/1, with true-prefix " \
            "accuracy falling in 1 of them" in text
     assert "b: own-prefix accuracy below TF in 1/1 schedules, above in 0; gap shrank in 0/1" in text
     better = _c8(own_tf + 0.05 + rng.normal(0, 0.01, 10), own_tf, orc + rng.normal(0, 0.002, 10), orc)
-    text, only_lowered = C.c8_plain(["a", "b"], [fell, better], 1)
+    text, only_lowered, _ = C.c8_plain(["a", "b"], [fell, better], 1)
     assert not only_lowered and "b: own-prefix accuracy below TF in 0/1 schedules, above in 1" in text
 
 
