@@ -239,7 +239,7 @@ def c10(s: dict) -> dict:
 def c11(s: dict, cfg) -> dict:
     V = cfg.vocab + 1
     smalls = [1, cfg.moderate_k] if cfg.moderate_k != 1 else [1]
-    verdicts, effects = {}, []
+    verdicts, effects, low_end = {}, [], {}
     for cname in s["conditions"]:
         rows = s["sampling"][cname]
         big = rows[f"top_k={V}"]
@@ -261,6 +261,7 @@ def c11(s: dict, cfg) -> dict:
             e = stats.paired_effect(f"{cname}: all failures, top-{cfg.moderate_k} minus top-1", mk, one, "rate",
                                     bounds=(-1.0, 1.0))
             effects.append(e)
+            low_end[cname] = e
             none_failed = stats.at_bound(np.concatenate([mk, one]), 0.0)
             verdicts[f"{cname}, failure, k=1 vs {cfg.moderate_k}"] = (stats.NOT_TESTED if none_failed else
                                                                      stats.verdict(e, +1))
@@ -291,7 +292,9 @@ def c11(s: dict, cfg) -> dict:
                      f"{imp_only}; all failures (impossible, no EOS within {cfg.max_len}, loops of period <= "
                      f"{cfg.loop_period}): {all_f}. At k=1, {_pct(m(1, 'degenerate'))} loop and "
                      f"{_pct(m(1, 'nonterminating'))} run to the cap ({c0}); the sources' own samples loop "
-                     f"{_rate_text(np.mean(ref['loop_rate']))}."),
+                     f"{_rate_text(np.mean(ref['loop_rate']))}." + (
+                         f" Low end of the U ({c0}): all failures top-{cfg.moderate_k} minus top-1 "
+                         f"{stats.describe(low_end[c0], 2)}." if c0 in low_end else "")),
         "conditions": {"noise_shares": list(cfg.noise_shares), "small_k": smalls, "failure_definitions":
                        ["impossible only", "impossible + non-terminating + degenerate"]},
         "figure": "decoding/sampling.png",
