@@ -67,7 +67,10 @@ RULE = (
     "when the whole interval lies strictly on the claimed side of zero, refuted when it lies "
     "strictly on the opposite side, inconclusive when it contains zero (an interval from a "
     "single replicate is infinite and therefore inconclusive), and invalid when the estimate "
-    "or a bound is NaN (infinite bounds are allowed). Across conditions: invalid if any "
+    "or a bound is NaN (infinite bounds are allowed). Where a smallest effect of interest "
+    "(margin m > 0) is stated for the measure, an interval lying strictly inside (-m, +m) "
+    "also refutes the claim in that condition (no effect of the claimed size). Across "
+    "conditions: invalid if any "
     "condition is invalid; otherwise the common verdict if all conditions agree; nuanced if "
     "at least one condition is confirmed and another refuted (or any is already nuanced); "
     "otherwise, when confirmed or refuted conditions are mixed only with inconclusive ones, "
@@ -337,20 +340,32 @@ def bootstrap_effect(
 # ----------------------------------------------------------------------------- verdicts
 
 
-def verdict(effect: Effect, claimed_sign: int = +1) -> str:
+def verdict(effect: Effect, claimed_sign: int = +1, margin: float | None = None) -> str:
     """The verdict of one effect against a claimed sign (``+1``: claim says the
     effect is positive; ``-1``: negative).
 
-    With ``(lo, hi) = effect.ci95`` and ``c = claimed_sign``:
+    With ``(lo, hi) = effect.ci95``, ``c = claimed_sign`` and ``m = margin`` (the
+    smallest effect of interest, in the effect's unit, stated by the caller per
+    measure; ``None`` for no margin):
 
     - ``"invalid"`` if the estimate, ``lo`` or ``hi`` is NaN (``+-inf`` is allowed);
     - ``"confirmed"`` if ``c * x > 0`` for every ``x`` in ``[lo, hi]``
       (``lo > 0`` for ``c = +1``, ``hi < 0`` for ``c = -1``);
-    - ``"refuted"`` if ``c * x < 0`` for every ``x`` in ``[lo, hi]``;
-    - ``"inconclusive"`` otherwise (the closed interval contains 0).
+    - ``"refuted"`` if ``c * x < 0`` for every ``x`` in ``[lo, hi]``, or, when a
+      margin is given, if ``-m < lo`` and ``hi < m`` (equivalence: the interval
+      rules out any effect of the claimed size);
+    - ``"inconclusive"`` otherwise (the closed interval contains 0 and reaches
+      beyond the margin, or there is no margin).
+
+    Raises ``ValueError`` for a sign other than +-1 or a margin that is not a
+    finite number > 0.
     """
     if claimed_sign not in (1, -1):
         raise ValueError(f"claimed_sign must be +1 or -1, got {claimed_sign!r}")
+    if margin is not None:
+        m = float(margin)
+        if not (math.isfinite(m) and m > 0.0):
+            raise ValueError(f"margin must be a finite number > 0, got {margin!r}")
     est = float(effect.estimate)
     lo, hi = (float(x) for x in effect.ci95)
     if math.isnan(est) or math.isnan(lo) or math.isnan(hi):
@@ -364,6 +379,8 @@ def verdict(effect: Effect, claimed_sign: int = +1) -> str:
     if lo_c > 0.0:
         return "confirmed"
     if hi_c < 0.0:
+        return "refuted"
+    if margin is not None and -m < lo and hi < m:
         return "refuted"
     return "inconclusive"
 
@@ -405,11 +422,17 @@ def plateaued(curve, rel_tol: float = 0.05) -> bool:
     return bool(drift <= rel_tol * abs(q4.mean() - c[0]))
 
 
-def powered_verdict(effect: Effect, claimed_sign: int = +1, no_power: str | None = None) -> str:
-    """:func:`verdict`, except ``"not tested"`` when ``no_power`` (the reason in
-    words) says the experiment could not have shown the effect. A NaN effect
-    stays ``"invalid"`` whatever the power: a broken number is never hidden."""
-    v = verdict(effect, claimed_sign)
+def powered_verdict(
+    effect: Effect,
+    claimed_sign: int = +1,
+    no_power: str | None = None,
+    margin: float | None = None,
+) -> str:
+    """:func:`verdict` (with the same optional equivalence ``margin``), except
+    ``"not tested"`` when ``no_power`` (the reason in words) says the experiment
+    could not have shown the effect. A NaN effect stays ``"invalid"`` whatever
+    the power: a broken number is never hidden."""
+    v = verdict(effect, claimed_sign, margin)
     if v == "invalid" or not no_power:
         return v
     return NOT_TESTED

@@ -221,6 +221,46 @@ def test_verdict_rejects_bad_sign():
 
 
 @pytest.mark.parametrize(
+    "effect,sign,margin,expected",
+    [
+        # sorting's tight null: inside +-0.05 -> no effect of the claimed size
+        (E(-0.031, 0.006, -0.012), +1, 0.05, "refuted"),
+        (E(-0.031, 0.006, -0.012), -1, 0.05, "refuted"),
+        (E(-19.0, 19.0, 0.0), +1, 70.0, "refuted"),
+        # straddles 0 but reaches beyond the margin -> still inconclusive
+        (E(-0.031, 0.006, -0.012), +1, 0.02, "inconclusive"),
+        (E(-0.1, 0.3), +1, 0.2, "inconclusive"),
+        # touching the margin is not strictly inside
+        (E(-0.05, 0.01, 0.0), +1, 0.05, "inconclusive"),
+        # a margin never overrides a clear sign
+        (E(0.01, 0.03, 0.02), +1, 0.05, "confirmed"),
+        (E(0.01, 0.03, 0.02), -1, 0.05, "refuted"),
+        (E(-0.03, -0.01, -0.02), -1, 0.05, "confirmed"),
+        # NaN stays invalid whatever the margin
+        (E(-0.01, 0.01, math.nan), +1, 0.05, "invalid"),
+        (E(-0.01, math.nan, 0.0), +1, 0.05, "invalid"),
+        (E(-math.inf, math.inf, 0.0), +1, 0.05, "inconclusive"),
+    ],
+)
+def test_verdict_with_margin_on_known_data(effect, sign, margin, expected):
+    assert verdict(effect, sign, margin) == expected
+    assert stats.powered_verdict(effect, sign, margin=margin) == expected
+
+
+def test_verdict_margin_must_be_positive_and_finite():
+    for m in (0.0, -0.05, math.nan, math.inf):
+        with pytest.raises(ValueError):
+            verdict(E(-0.01, 0.01), +1, m)
+
+
+def test_powered_verdict_margin_respects_power():
+    e = E(-0.01, 0.01, 0.0)
+    assert stats.powered_verdict(e, +1, no_power="no plateau", margin=0.05) == stats.NOT_TESTED
+    assert stats.powered_verdict(e, +1, margin=0.05) == "refuted"
+    assert "margin" in stats.RULE
+
+
+@pytest.mark.parametrize(
     "verdicts,expected",
     [
         ({"a": "confirmed"}, "confirmed"),

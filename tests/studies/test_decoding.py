@@ -229,13 +229,26 @@ def test_c9_not_tested_and_a_flipped_sign():
     # (b) the trend's sign: shorter with k is confirmed, longer refuted; validity at its bound is set aside
     assert cond(MISSES, SHORTER, FEWER)["(b) shorter"] == "confirmed"
     assert cond(MISSES, LONGER, FEWER)["(b) shorter"] == "refuted"
-    assert cond(MISSES, SHORTER, FEWER)["(b) safe (valid)"] == stats.NOT_TESTED
+    assert cond(MISSES, SHORTER, FEWER)[K.ADEQUACY] == stats.NOT_TESTED  # validity at its bound
+    # validity is adequacy, reported (expected to fall with k) and never voted: (b) is length and diversity only
     half = cond(MISSES, SHORTER, FEWER, valid=lambda i: np.where(RAMP % 2, 1.0, float(i < 2)))
-    assert half["(b) safe (valid)"] == "inconclusive"  # validity lost at large k by half the models only
+    assert half[K.ADEQUACY] == "inconclusive" and half[K.PART_B] == "confirmed"
     gain = cond(MISSES, SHORTER, FEWER, valid=lambda i: float(i > 0) * ONES)  # unfinished at k=1, valid after
-    assert gain["(b) safe (valid)"] == "confirmed"
+    assert gain[K.ADEQUACY] == "refuted" and gain[K.PART_B] == "confirmed"
     loss = cond(MISSES, SHORTER, FEWER, valid=lambda i: float(i < 2) * ONES)  # the beam curse: invalid at large k
-    assert loss["(b) safe (valid)"] == "refuted" and loss["(b) large k: short, generic, safe output"] == "nuanced"
+    assert loss[K.ADEQUACY] == "confirmed" and loss[K.PART_B] == "confirmed"
+    assert cond(MISSES, LONGER, FEWER, valid=lambda i: float(i < 2) * ONES)[K.PART_B] == "nuanced"
+    assert not any("valid" in k for k in cond(MISSES, SHORTER, FEWER) if k.startswith("(b)"))
+
+
+def test_c9_mode_origin_model_error_or_property_of_the_source():
+    src, why = K.mode_origin([1.0, 1.0, 2.0], [1.0, 1.0, 1.0, 2.0])
+    assert src.estimate == pytest.approx(1.25) and src.n == 4 and "the source's, not shown a model error" in why
+    _, why = K.mode_origin([1.0, 1.0, 2.0], [9.0, 10.0, 11.0, 10.0])  # the source's own mode is long
+    assert "short modes are a model error" in why and "not shown" not in why
+    got = K.c9(_search_summary(_entry(*CASES["confirmed"])), CFG)  # every mode length 1 in the fixture
+    assert "not shown a model error" in got["evidence"]
+    assert any(e["name"] == "true source: exact mode length" for e in got["effects"])
 
 
 def test_trend_is_kendalls_tau_over_every_width():
@@ -265,23 +278,40 @@ def test_c10_verdicts_on_known_data():
     assert "convention" in K.c10(_equivalence(100, 100, 100, 0))["evidence"]
 
 
-def _sampling_summary(fail_big, fail_small, ent_big, ent_small):
+def _sampling_summary(fail_big, fail_small, ent_big, ent_small, fail_one=None, imp=None):
+    """C11's rows: top-V, the moderate k and k = 1 (failures ``fail_one``, default as the moderate k); ``imp``
+    (big, small, one) overrides the impossible-sample rates (default: the failure rates)."""
     V = CFG.vocab + 1
-    row = lambda fail, ent: {"impossible": list(fail), "failure": list(fail), "entropy_nats": list(ent),  # noqa
-                             "precision": [1.0] * N_MODELS, "recall": [0.5] * N_MODELS,
-                             "degenerate": [0.0] * N_MODELS, "nonterminating": [0.0] * N_MODELS}
-    rows = {f"top_k={k}": row(fail_small, ent_small) for k in (1, CFG.moderate_k)}
-    rows[f"top_k={V}"] = row(fail_big, ent_big)
+    fail_one = fail_small if fail_one is None else fail_one
+    imp = (fail_big, fail_small, fail_one) if imp is None else imp
+    row = lambda fail, ent, im: {"impossible": list(im), "failure": list(fail), "entropy_nats": list(ent),  # noqa
+                                 "precision": [1.0] * N_MODELS, "recall": [0.5] * N_MODELS,
+                                 "degenerate": [0.0] * N_MODELS, "nonterminating": [0.0] * N_MODELS}
+    rows = {f"top_k={CFG.moderate_k}": row(fail_small, ent_small, imp[1]), "top_k=1": row(fail_one, ent_small, imp[2]),
+            f"top_k={V}": row(fail_big, ent_big, imp[0])}
     return {"conditions": ["noise 0"], "sampling": {"noise 0": rows}, "source_reference": {"loop_rate": [0.0]}}
 
 
 def test_c11_verdicts_on_known_data():
     up, low = 0.5 + 0.05 * RAMP, 0.1 + 0.01 * RAMP
     e_hi, e_lo = 9 + RAMP, 1 + 0.1 * RAMP
-    assert K.c11(_sampling_summary(up, low, e_hi, e_lo), CFG)["verdict"] == "confirmed"
-    assert K.c11(_sampling_summary(low, up, e_lo, e_hi), CFG)["verdict"] == "refuted"  # swapped pair
-    assert K.c11(_sampling_summary(low, up, e_hi, e_lo), CFG)["verdict"] == "nuanced"  # flipped failure sign
+    assert K.c11(_sampling_summary(up, low, e_hi, e_lo, low / 2), CFG)["verdict"] == "confirmed"
+    assert K.c11(_sampling_summary(low, up, e_lo, e_hi, up + 0.1), CFG)["verdict"] == "refuted"  # swapped pair
+    assert K.c11(_sampling_summary(low, up, e_hi, e_lo, up / 2), CFG)["verdict"] == "nuanced"  # flipped failure sign
     noisy = 0.3 + 0.2 * (RAMP % 2) - 0.1
-    assert K.c11(_sampling_summary(noisy, 0.3 + 0 * RAMP, e_hi, e_lo), CFG)["verdict"] == "inconclusive"
+    assert K.c11(_sampling_summary(noisy, 0.3 + 0 * RAMP, e_hi, e_lo, noisy), CFG)["verdict"] == "inconclusive"
     zero = 0 * RAMP
     assert K.c11(_sampling_summary(zero, zero, e_hi, e_lo), CFG)["verdict"] == stats.NOT_TESTED
+
+
+def test_c11_u_shape_greedy_loops_at_k1():
+    up, low = 0.5 + 0.05 * RAMP, 0.1 + 0.01 * RAMP
+    e_hi, e_lo = 9 + RAMP, 1 + 0.1 * RAMP
+    loops = 0.9 - 0.01 * RAMP  # k = 1 is greedy: it loops (a failure) but never says anything impossible
+    got = K.c11(_sampling_summary(up, low, e_hi, e_lo, fail_one=loops, imp=(up, low, 0 * RAMP + 0.01 * RAMP)), CFG)
+    pc = got["per_condition"]
+    assert pc[f"noise 0, failure, k=1 vs {CFG.moderate_k}"] == "refuted"
+    assert f"noise 0, impossible, k=1 vs {CFG.moderate_k}" not in pc  # the U is about loops, not nonsense
+    assert got["verdict_by_failure_definition"]["all failures"] == "nuanced"
+    assert got["verdict_by_failure_definition"]["impossible only"] == "confirmed"
+    assert got["verdict"] == "nuanced"

@@ -158,7 +158,19 @@ def test_c6_verdicts_on_constructed_curves():
     assert c["verdict"] == "confirmed" and c["reached"] == (10, 0)
     assert C.c6_condition("t", slow, fast, UPD, 0.7, 800)["verdict"] == "refuted"  # the sign flipped
     same = C.c6_condition("t", fast, _curves(1.0, seed=2), UPD, 0.7, 800)
-    assert same["verdict"] == "inconclusive"
+    assert same["verdict"] == "refuted"  # a tight null: both intervals inside the margins -> no effect
+    lo, hi = same["effects"][0].ci95
+    assert -C.AUC_MARGIN < lo and hi < C.AUC_MARGIN
+    assert C.c6_condition("t", fast, _curves(1.0, seed=2), UPD, 0.7, 800, auc_margin=abs(lo) / 2,
+                          updates_margin=1e-3)["verdict"] == "inconclusive"  # margins too small to refute
+    # straddling 0 but wider than the margins: seeds' speeds spread widely in both regimes
+    rng = np.random.default_rng(7)
+    wide_a = np.stack([_curves(r, n=1, seed=i)[0] for i, r in enumerate(rng.uniform(0.1, 2.0, 10))])
+    wide_b = np.stack([_curves(r, n=1, seed=20 + i)[0] for i, r in enumerate(rng.uniform(0.1, 2.0, 10))])
+    wide = C.c6_condition("t", wide_a, wide_b, UPD, 0.7, 800)
+    lo, hi = wide["effects"][0].ci95
+    assert lo < 0 < hi and (lo < -C.AUC_MARGIN or hi > C.AUC_MARGIN)
+    assert stats.verdict(wide["effects"][0], +1, C.AUC_MARGIN) == "inconclusive"
     flat = np.full((10, 8), 0.1) + np.random.default_rng(3).normal(0, 0.005, (10, 8))
     flat2 = np.full((10, 8), 0.1) + np.random.default_rng(4).normal(0, 0.005, (10, 8))
     nt = C.c6_condition("t", flat, flat2, UPD, 0.7, 800)
@@ -212,6 +224,25 @@ def test_c8_verdicts_on_constructed_data():
     nan = own_s.copy()
     nan[2] = np.nan
     assert _c8(nan, own_tf, orc_s, orc)["verdict"] == "invalid"  # a broken number is never hidden
+
+
+def test_c8_plain_summary_counts_lowered_accuracy_and_why_the_gap_shrank():
+    rng = np.random.default_rng(1)
+    orc = 0.95 + rng.normal(0, 0.002, 10)
+    own_tf = 0.80 + rng.normal(0, 0.01, 10)
+    # task a: the schedule fits worse with true prefixes (-0.15) and loses less with its own (-0.05):
+    # the gap shrinks only because true-prefix accuracy fell
+    fell = _c8(own_tf - 0.05 + rng.normal(0, 0.01, 10), own_tf, orc - 0.15 + rng.normal(0, 0.002, 10), orc)
+    # task b: own-prefix accuracy lower, gap unchanged
+    same_gap = _c8(own_tf - 0.1 + rng.normal(0, 0.002, 10), own_tf, orc - 0.1 + rng.normal(0, 0.002, 10), orc)
+    text, only_lowered, fell_tasks = C.c8_plain(["a", "b"], [fell, same_gap], 1)
+    assert only_lowered and fell_tasks == ["a"]
+    assert "a: own-prefix accuracy below TF in 1/1 schedules, above in 0; gap shrank in 1/1, with true-prefix " \
+           "accuracy falling in 1 of them" in text
+    assert "b: own-prefix accuracy below TF in 1/1 schedules, above in 0; gap shrank in 0/1" in text
+    better = _c8(own_tf + 0.05 + rng.normal(0, 0.01, 10), own_tf, orc + rng.normal(0, 0.002, 10), orc)
+    text, only_lowered, _ = C.c8_plain(["a", "b"], [fell, better], 1)
+    assert not only_lowered and "b: own-prefix accuracy below TF in 0/1 schedules, above in 1" in text
 
 
 def test_plateau_uses_the_seed_mean_curve():

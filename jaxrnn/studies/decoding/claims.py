@@ -45,20 +45,25 @@ def trend(values_by_k: dict) -> np.ndarray:
     return np.asarray(out)
 
 
+ADEQUACY = "adequacy: validity under the true source vs k (expected to fall; reported, not voted)"
+PART_B = "(b) large k: short, generic output"
+
+
 def search_condition(entry: dict, small: str, ref: str, big: str, label: str, max_len: int) -> tuple:
     """C9 in one condition (one family, noise share and beam rule), over models.
 
     (a) "small k misses the most probable sequence": the score gap log p(mode) - log p(beam) at the smallest
         k minus at the largest (claimed > 0), paired over the models whose exact search finished; not tested
         when the gap is 0 at both widths for every model (no search error to see) or < 2 models remain.
-    (b) "large k gives generic, safe output", over the whole k range: per model, Kendall's tau between k
-        and the output length (claimed < 0: short), its validity under the true source (claimed > 0: safe,
-        the homework's word) and its token diversity (distinct ids, claimed < 0: generic), each averaged
-        over models; each not tested where the measure sits at one bound at
-        every k for every model (length 1 (empty) or the cap, validity 0 or 1, diversity 0). (b) combines
-        the three. Reported beside: the same measures at the largest k minus the reference k, paired.
+    (b) "large k gives generic, safe output" ("safe" as in bland, short, uninformative), over the whole k
+        range: per model, Kendall's tau between k and the output length (claimed < 0: short) and its token
+        diversity (distinct ids, claimed < 0: generic), each averaged over models; each not tested where the
+        measure sits at one bound at every k for every model (length 1 (empty) or the cap, diversity 0).
+        (b) combines the two. Reported beside, not voted: the same tau for validity under the true source
+        (adequacy; the literature expects it to fall with k where the source constrains length, sign -1),
+        and the measures at the largest k minus the reference k, paired.
     ``entry``: {k: {"gap", "length", "valid", "distinct"}} per model. Returns ({part: verdict}, effects,
-    {part and sub-part: verdict}, the reason (a) is not tested or None)."""
+    {part, sub-part and the unvoted adequacy: verdict}, the reason (a) is not tested or None)."""
     a0 = entry
     name_gap = f"{label}: score gap to the mode, k={small} minus k={big}"
     gap_s, gap_b = np.asarray(a0[small]["gap"], float), np.asarray(a0[big]["gap"], float)
@@ -79,7 +84,7 @@ def search_condition(entry: dict, small: str, ref: str, big: str, label: str, ma
     why = {"length": "every output empty or at the cap", "valid": "validity 0 or 1 everywhere",
            "distinct": "every output empty"}
     b, effects = {}, [e_gap]
-    for key, part, unit, sign in (("length", "shorter", "ids", -1), ("valid", "safe (valid)", "rate difference", +1),
+    for key, part, unit, sign in (("length", "shorter", "ids", -1), ("valid", ADEQUACY, "rate difference", -1),
                                   ("distinct", "less diverse", "ids", -1)):
         taus = trend({k: a0[k][key] for k in a0})
         e = stats.mean_effect(f"{label}: Kendall tau of k and output {key} over k={small}..{big}", taus, "tau",
@@ -88,8 +93,23 @@ def search_condition(entry: dict, small: str, ref: str, big: str, label: str, ma
                                            unit)]
         flat = any(stats.at_bound(every(key), bnd) for bnd in bounds[key])
         b[part] = stats.powered_verdict(e, sign, why[key] if flat else None)
-    parts["(b) large k: short, generic, safe output"] = stats.combine(b)
-    return parts, effects, {**parts, **{f"(b) {k}": v for k, v in b.items()}}, no_gap
+    adequacy = b.pop(ADEQUACY)
+    parts[PART_B] = stats.combine(b)
+    return parts, effects, {**parts, **{f"(b) {k}": v for k, v in b.items()}, ADEQUACY: adequacy}, no_gap
+
+
+def mode_origin(gru_mode_lengths, source_mode_lengths) -> tuple[stats.Effect, str]:
+    """The true source's exact mode length (mean over sources, 95 % interval) and, in words, whether the
+    GRUs' short modes are a model error (their mean mode length lies below the source's interval) or a
+    property of the source (it does not: the source's own mode is as short or shorter)."""
+    src = stats.mean_effect("true source: exact mode length", np.asarray(source_mode_lengths, float), "ids")
+    g = float(np.mean(gru_mode_lengths))
+    head = f"GRU modes {g:.1f} ids (1 = EOS only), true source's {stats.describe(src, 2)}: "
+    if src.ci95[0] > g:
+        why = head + "short modes are a model error (the source's is longer)"
+    else:
+        why = head + "short modes are the source's, not shown a model error"
+    return src, why
 
 
 def c9(s: dict, cfg) -> dict:
@@ -122,7 +142,10 @@ def c9(s: dict, cfg) -> dict:
     t0 = gm[g0][f"alpha=0/{HEAD_RULE}"]
     mean = lambda k, key: float(np.nanmean(t0[k][key]))  # noqa: E731
     src_len = float(np.mean(s["source_reference"]["mean_length"]))
-    mode_len = float(np.mean([v for c in s["conditions"] for v in gm[c]["exact_length"]]))
+    gru_modes = [v for c in s["conditions"] for v in gm[c]["exact_length"]]
+    mode_len = float(np.mean(gru_modes))
+    e_src_mode, origin = mode_origin(gru_modes, s["search"]["source"]["true source"]["exact_length"])
+    effects.append(e_src_mode)
     return {
         "verdict": verdict,
         "verdict_by_beam_rule": {rule: stats.combine({k: v for k, v in {**voted, **counter}.items()
@@ -134,20 +157,21 @@ def c9(s: dict, cfg) -> dict:
         "not_tested_reasons": reasons,
         "rule": ("C9 per trained-GRU condition (noise share) under the top-k beam rule: (a) the score gap "
                  f"log p(mode) - log p(beam), k={small} minus k={big} (claimed > 0, paired over models), and (b) "
-                 f"Kendall's tau between k ({small}..{big}) and the output's length (claimed < 0), validity (> 0: "
-                 "safe) and distinct ids (< 0), mean over models; a part whose measure sits at its bound is not "
-                 "tested. The pool rule and the true source are counter-conditions."),
+                 f"Kendall's tau between k ({small}..{big}) and the output's length (claimed < 0) and distinct "
+                 "ids (< 0), mean over models ('safe' read as bland and short, not as valid); a part whose measure "
+                 "sits at its bound is not tested. Validity under the true source is reported beside as adequacy "
+                 "(expected to fall with k), not voted. The pool rule and the true source are counter-conditions."),
         "effects": [e.to_dict() for e in effects],
         "key_number": (f"{g0}, top-k rule: gap to the mode {mean(small, 'gap'):.1f} nats at k={small}, "
                        f"{mean(big, 'gap'):.1f} at k={big}; length {mean(r, 'length'):.1f} ids at k={r}, "
                        f"{mean(big, 'length'):.1f} at k={big}; distinct ids {mean(r, 'distinct'):.1f} -> "
                        f"{mean(big, 'distinct'):.1f}"),
-        "evidence": (f"EOS possible from step 1 (source samples {src_len:.0f} ids on average, cap {cfg.max_len}); "
-                     f"GRU modes {mode_len:.1f} ids long. Exact searches unfinished within {cfg.max_nodes} nodes: "
-                     f"{n_open}/{n_models}. " + "; ".join(
-                         f"{k.split(',')[0]}: (a) {parts_of[k]['(a) small k misses the mode']}, short "
-                         f"{parts_of[k]['(b) shorter']}, safe {parts_of[k]['(b) safe (valid)']}, generic "
-                         f"{parts_of[k]['(b) less diverse']}" for k in voted) + "."),
+        "evidence": (f"EOS allowed from step 1 (samples {src_len:.0f} ids, cap {cfg.max_len}). {origin}. "
+                     f"Exact search unfinished ({cfg.max_nodes} nodes): {n_open}/{n_models}. "
+                     "(a)/short/generic/validity falls (unvoted): " + "; ".join(
+                         f"{k.split(',')[0]}: " + "/".join(parts_of[k][p] for p in (
+                             "(a) small k misses the mode", "(b) shorter", "(b) less diverse", ADEQUACY))
+                         for k in voted) + "."),
         "counter_evidence": "; ".join(f"{k}: {v}" for k, v in counter.items()),
         "conditions": {"beam_rules": RULE_NAMES, "deciding_beam_rule": HEAD_RULE,
                        "noise_shares": list(cfg.noise_shares), "beam_widths": widths, "reference_width": ref,
@@ -156,13 +180,17 @@ def c9(s: dict, cfg) -> dict:
         "figure": "decoding/search.png",
         "test": (f"{T_MODELS}::test_beam_search_matches_its_slow_twin, "
                  f"{T_MODELS}::test_branch_and_bound_equals_enumeration, {T_STUDY}::test_c9_verdicts_on_known_data"),
-        "takeaway": ("A narrow beam misses the model's most probable sequence; a wide beam finds it, and that "
-                     "sequence is often short and generic, even empty: fixing search errors exposes model errors."),
+        "takeaway": ("A narrow beam misses the most probable sequence and a wide beam finds it; here that "
+                     "sequence is nearly empty, so wider beams give shorter, blander output, which is a model "
+                     "error only if the true distribution's own mode is not short." if mode_len <= 2.0 else
+                     "A narrow beam misses the most probable sequence and a wide beam finds it; wider beams give "
+                     "shorter, blander output, which is a model error only if the true distribution's own mode "
+                     "is not short."),
         "what_was_run": (f"GRU language models were trained on samples of random sources with exact probabilities "
                          f"({cfg.vocab} tokens + EOS), some on targets cut short at random. Beam search at widths "
                          f"{widths[0]}-{widths[-1]} was compared with the exact most probable sequence found by "
                          "branch and bound; outputs were judged under the true source."),
-        "caveats": ["synthetic automata and small GRUs, not translation models",
+        "caveats": ["synthetic automata (EOS possible from step 1, no length window) and small GRUs",
                     "an output unfinished at the cap is scored by its best open prefix (gap understated)",
                     f"exact searches over {cfg.max_nodes} nodes are set aside"],
     }
@@ -185,12 +213,13 @@ def c10(s: dict) -> dict:
     tied, steps = eq.get("top1_steps_with_tied_maximum", 0), eq.get("top1_steps", 0)
     return {
         "verdict": verdict,
-        "rule": ("C10 is an identity, checked token for token with the same keys at every step of every sampled "
+        "rule": ("C10 is an identity (checked, not an experimental finding), checked token for token with the same keys at every step of every sampled "
                  "sequence: confirmed when no sequence disagrees at an untied step, refuted otherwise."),
         "effects": [e.to_dict() for e in effects],
         "key_number": (f"top-1 = greedy on {eq['top1_equals_greedy']}/{n} and top-V = pure sampling on "
                        f"{eq['topV_equals_pure']}/{n} sequences ({why})"),
-        "evidence": (f"{tied} of {steps} top-1 steps had a tied maximum. Tie convention (tested): top-k keeps every "
+        "evidence": ("An identity by definition: this check can only catch bugs, not discover anything. "
+                     f"{tied} of {steps} top-1 steps had a tied maximum. Tie convention (tested): top-k keeps every "
                      f"logit tied with the k-th, so on a 2-way tied maximum top-1 picks greedy's id with probability "
                      f"{p:g}; greedy takes the first maximum. That is an implementation's convention, not a "
                      "counterexample."),
@@ -199,7 +228,8 @@ def c10(s: dict) -> dict:
         "test": f"{T_PROPS}::test_top1_on_tied_maximum_samples_among_the_ties, {T_MODELS}::"
                 f"test_topk_extremes_are_greedy_and_pure_sampling, {T_STUDY}::"
                 f"test_replay_agreement_is_the_identity_and_can_fail, {T_STUDY}::test_c10_verdicts_on_known_data",
-        "takeaway": "Top-k sampling with k = 1 is greedy decoding and with k = V is plain sampling from the model.",
+        "takeaway": ("By definition, top-k sampling with k = 1 is greedy and with k = V (every id, EOS included) "
+                     "is plain sampling; only an exactly tied maximum depends on the implementation's tie rule."),
         "what_was_run": ("Every trained GRU was sampled with top-1 and top-V; at each step the draw was compared with "
                          "greedy's and pure sampling's token on the same logits and the same random key."),
         "caveats": ["on an exactly tied maximum top-1 samples among the tied ids (convention)"],
@@ -209,7 +239,7 @@ def c10(s: dict) -> dict:
 def c11(s: dict, cfg) -> dict:
     V = cfg.vocab + 1
     smalls = [1, cfg.moderate_k] if cfg.moderate_k != 1 else [1]
-    verdicts, effects = {}, []
+    verdicts, effects, low_end = {}, [], {}
     for cname in s["conditions"]:
         rows = s["sampling"][cname]
         big = rows[f"top_k={V}"]
@@ -226,6 +256,15 @@ def c11(s: dict, cfg) -> dict:
                 # the nonsense half decides whether the condition can show the claim at all
                 verdicts[f"{cname}, {fail}, k={k} vs {V}"] = stats.NOT_TESTED if none_failed else stats.combine(
                     {"more nonsense": stats.verdict(e, +1), "more diversity": stats.verdict(e_div, +1)})
+        if cfg.moderate_k != 1:  # the low end of the U: k = 1 is greedy decoding, whose failures are loops
+            mk, one = rows[f"top_k={cfg.moderate_k}"]["failure"], rows["top_k=1"]["failure"]
+            e = stats.paired_effect(f"{cname}: all failures, top-{cfg.moderate_k} minus top-1", mk, one, "rate",
+                                    bounds=(-1.0, 1.0))
+            effects.append(e)
+            low_end[cname] = e
+            none_failed = stats.at_bound(np.concatenate([mk, one]), 0.0)
+            verdicts[f"{cname}, failure, k=1 vs {cfg.moderate_k}"] = (stats.NOT_TESTED if none_failed else
+                                                                     stats.verdict(e, +1))
         for k in [1, cfg.moderate_k, V]:
             for name in ("precision", "recall"):
                 effects.append(stats.mean_effect(f"{cname}: {name} of top-{k}", rows[f"top_k={k}"][name], "rate",
@@ -242,7 +281,8 @@ def c11(s: dict, cfg) -> dict:
         "per_condition": verdicts,
         "rule": ("C11 per condition (noise share, failure definition, small k): the failure rate of top-V minus "
                  "top-k (claimed > 0; not tested where no sample failed at either k) combined with the entropy of "
-                 "top-V minus top-k (claimed > 0), paired over models."),
+                 f"top-V minus top-k (claimed > 0), paired over models; and, for the low end, all failures of "
+                 f"top-{cfg.moderate_k} minus top-1 (claimed > 0: the smaller k fails less)."),
         "effects": [e.to_dict() for e in effects],
         "key_number": (f"{c0}, k=1 / {cfg.moderate_k} / {V}: impossible "
                        + " / ".join(_pct(m(k, "impossible")) for k in (1, cfg.moderate_k, V)) + "; all failures "
@@ -252,13 +292,15 @@ def c11(s: dict, cfg) -> dict:
                      f"{imp_only}; all failures (impossible, no EOS within {cfg.max_len}, loops of period <= "
                      f"{cfg.loop_period}): {all_f}. At k=1, {_pct(m(1, 'degenerate'))} loop and "
                      f"{_pct(m(1, 'nonterminating'))} run to the cap ({c0}); the sources' own samples loop "
-                     f"{_rate_text(np.mean(ref['loop_rate']))}."),
+                     f"{_rate_text(np.mean(ref['loop_rate']))}." + (
+                         f" Low end of the U ({c0}): all failures top-{cfg.moderate_k} minus top-1 "
+                         f"{stats.describe(low_end[c0], 2)}." if c0 in low_end else "")),
         "conditions": {"noise_shares": list(cfg.noise_shares), "small_k": smalls, "failure_definitions":
                        ["impossible only", "impossible + non-terminating + degenerate"]},
         "figure": "decoding/sampling.png",
         "test": f"{T_STUDY}::test_quick_end_to_end, {T_STUDY}::test_c11_verdicts_on_known_data",
-        "takeaway": ("Larger k gives more diverse samples and more impossible ones, but k = 1 fails too: greedy "
-                     "output loops rather than talking nonsense."),
+        "takeaway": ("Smaller k trades diversity for fewer impossible samples, but only down to a moderate k: at "
+                     "k = 1 sampling becomes greedy decoding, which can fail by repeating itself."),
         "what_was_run": (f"Each trained GRU drew {cfg.n_samples} samples per top-k, top-p and temperature setting. "
                          "Each sample was judged under the true source: impossible, never ending, or looping."),
         "caveats": ["failures are judged under synthetic sources, not human text",
