@@ -199,7 +199,7 @@ def _part(doc: Doc, part: dict, num: Numbering) -> None:
         verdict = claim["verdict"] if claim else "no results yet"
         exact = " (exact)" if claim and is_exact(claim) else ""
         run = _claim_text(claim, "what_was_run")
-        doc.add(wrap(f"**{cid}: {verdict_md(verdict)}{exact}.** *What was run:* {run or MISSING_TEXT}"))
+        doc.add(wrap(f"**{cid}**: {verdict_md(verdict)}{exact}. *What was run:* {run or MISSING_TEXT}"))
     for fig, first in _figures_of_part(part, num):
         if first:
             doc.blocks.append(fig)
