@@ -54,7 +54,11 @@ def _curves(ds, folder, threshold: float | None = None) -> str:
     tasks, regimes = [str(t) for t in ds[N.TASK]], [str(r) for r in ds[N.REGIME]]
     n = ds[N.SEED].size
     curve = C.oracle_curve(ds, m)
-    fig, axes = plt.subplots(1, len(tasks) + 1, figsize=(4.6 * (len(tasks) + 1), 4.4), squeeze=False)
+    rows = -(-(len(tasks) + 1) // 2)  # small multiples two a row: readable when the page shows them
+    fig, grid = plt.subplots(rows, 2, figsize=(11.0, 4.4 * rows), squeeze=False)
+    axes = grid.reshape(1, -1)
+    for ax in axes[0, len(tasks) + 1:]:
+        ax.set_visible(False)
     for t, task in enumerate(tasks):
         ax = axes[0, t]
         x = ds[N.UPDATES][t]
@@ -72,8 +76,8 @@ def _curves(ds, folder, threshold: float | None = None) -> str:
         ax.set_ylabel("digit accuracy (fraction)")
         ax.set_ylim(0, 1.02)
         integer_axis(ax, "x")
-        ax.legend(loc="lower right", fontsize=9)
-    ax = axes[0, -1]
+        ax.legend(loc="lower right", fontsize=10)
+    ax = axes[0, len(tasks)]
     frac = ds[N.UPDATES][-1] / ds[N.UPDATES][-1][-1]
     for r in C.SCHEDULED:
         col, mk, ls = STYLE[regimes[r]]
