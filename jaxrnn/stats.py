@@ -482,7 +482,8 @@ def _fmt(x: float, fixed: bool, digits: int) -> str:
 
 
 def describe(effect: Effect, digits: int = 3) -> str:
-    """``"0.123 [0.100, 0.150] (n=16, nats)"``: estimate, interval, n and unit.
+    """``"0.123 [0.100, 0.150] (n=16, nats)"``: estimate, interval, n and unit; an interval of zero
+    width (every replicate equal) reads ``"1.00, no spread (n=8, ids)"``.
 
     Fixed-point with ``digits`` decimals when every finite non-zero number of
     the effect has magnitude in ``[10^-digits, 10^4)``, otherwise scientific
@@ -494,4 +495,6 @@ def describe(effect: Effect, digits: int = 3) -> str:
     finite = [abs(x) for x in nums if math.isfinite(x) and x != 0.0]
     fixed = all(10.0 ** (-digits) <= x < 1e4 for x in finite)
     e, l, h = (_fmt(x, fixed, digits) for x in nums)
+    if math.isfinite(nums[0]) and nums[0] == lo == hi:  # every replicate equal: say so, not "[x, x]"
+        return f"{e}, no spread (n={int(effect.n)}, {effect.unit})"
     return f"{e} [{l}, {h}] (n={int(effect.n)}, {effect.unit})"

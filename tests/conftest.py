@@ -10,6 +10,10 @@ import jax  # noqa: E402
 import pytest  # noqa: E402
 
 jax.config.update("jax_numpy_rank_promotion", "raise")
+# No persistent-cache writes from the test process itself: jaxlib 0.10 was seen to segfault inside
+# serialize_executable (compilation_cache.put_executable_and_time) late in a full run. The in-memory caches
+# still serve this process; child processes that the tests start keep the persistent cache.
+jax.config.update("jax_enable_compilation_cache", False)
 
 
 @pytest.fixture

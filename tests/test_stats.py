@@ -290,6 +290,7 @@ def test_combine_rejects_empty_and_unknown():
 def test_describe_and_rule():
     e = Effect("x", 0.123, (0.1, 0.15), 16, "nats")
     assert describe(e) == "0.123 [0.100, 0.150] (n=16, nats)"
+    assert describe(Effect("len", 1.0, (1.0, 1.0), 8, "ids"), 2) == "1.00, no spread (n=8, ids)"
     small = describe(Effect("g", 2.5e-7, (1e-7, 4e-7), 8, "grad norm"))
     assert small == "2.500e-07 [1.000e-07, 4.000e-07] (n=8, grad norm)"
     assert describe(mean_effect("m", [1.0], "u")) == "1.000 [-inf, inf] (n=1, u)"

@@ -296,12 +296,15 @@ def test_a_long_config_is_warned(tmp_path, capsys):
 
 @pytest.mark.parametrize("name", sorted(STUDIES))
 def test_defaults_quick_and_presets_are_not_refused_nor_warned(name):
-    """Every study has an estimate; its default, quick and presets fit in 4 GiB and 10 min (the paper preset
-    of clipping is capped by its own time budget)."""
+    """Every study has an estimate; its default and quick configs fit in 4 GiB and 10 min; its presets (the
+    `paper` ones are meant for an accelerator and may be warned about on a CPU) fit in the 24 GiB of the
+    project's reference machine, so they are never refused there."""
     study, cls = STUDIES[name], STUDIES[name].config
-    for make in [cls.default, cls.quick] + [getattr(cls, p) for p in cls.PRESETS]:
+    for make in [cls.default, cls.quick]:
         cost = study.cost(make())
         assert cost.seconds < runner.WARN_SECONDS and cost.memory_bytes < 4 * 2 ** 30, (make, cost)
+    for make in [getattr(cls, p) for p in cls.PRESETS]:
+        assert study.cost(make()).memory_bytes < 24 * 2 ** 30, make
 
 
 # --- 8. Ctrl-C and a full disk: one line, old results kept, staging removed --------------------------------

@@ -242,8 +242,8 @@ def test_selection_seeds_are_disjoint_from_the_reported_seeds(make):
 def _fake_train(calls, good):
     """A stand-in for the training: records the rows it is given and returns records in which a run
     succeeds exactly when its (method, lr, tau) is in ``good``, whatever its seed."""
-    def fake(cfg, task, rows, eval_key):
-        calls.append({k: np.asarray(v).copy() for k, v in rows.items()})
+    def fake(cfg, task, rows, eval_key, measured):
+        calls.append(dict({k: np.asarray(v).copy() for k, v in rows.items()}, measured=np.asarray(measured)))
         N, C = len(rows["seed"]), cfg.checks
         ok = np.array([(int(m), round(float(lr), 6), round(float(t), 6)) in good
                        for m, lr, t in zip(rows["method"], rows["lr"], rows["tau"])])
@@ -274,6 +274,8 @@ def test_the_selection_never_sees_a_reported_seed(monkeypatch):
     for m, (lr, tau) in ((1, (0.3, 1.0)), (2, (0.1, 10.0))):
         assert np.allclose(ev["lr"][ev["method"] == m], lr) and np.allclose(ev["tau"][ev["method"] == m], tau)
     assert ds[nm.run_array(cfg.tasks[0], nm.SUCCESS)].all()  # every reported run used a good cell
+    # the divergence rule: the selection grid and unclipped SGD are data; clipped reported runs are checked
+    assert calls[0]["measured"].all() and np.array_equal(ev["measured"], ev["method"] == 0)
     assert summary[cfg.tasks[0]]["robust_cells"] == {"none": [1, 2], "value": [1, 4], "norm": [1, 4]}
 
 
