@@ -20,8 +20,10 @@ def test_quick_end_to_end(tmp_path):
     results/ folder marks the folder as the suite's collection and its own folder with its name."""
     root = tmp_path / "results"
     summary = run_study(threshold_rnns.STUDY, threshold_rnns.Config.quick(), root / "threshold_rnns")
-    assert results.read_marker(root) == {"owner": "jaxrnn", "experiment": None}
-    assert results.read_marker(root / "threshold_rnns") == {"owner": "jaxrnn", "experiment": "threshold_rnns"}
+    for folder, experiment in ((root, None), (root / "threshold_rnns", "threshold_rnns")):
+        marker = results.read_marker(folder)
+        assert (marker["owner"], marker["experiment"]) == ("jaxrnn", experiment)
+        assert len(marker["token"]) == 16 and int(marker["token"], 16) >= 0  # the run's random ownership token
     tmp_path = root
     assert set(summary["claims"]) == {"C12", "C13"}
     assert all(c["verdict"] == "confirmed" for c in summary["claims"].values())
