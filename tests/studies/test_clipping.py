@@ -349,6 +349,25 @@ def test_c5b_verdicts_on_constructed_data():
     assert j("t", *_runs(1, 0, 0, y=(0.2, 0.2, 0.2)))["reason"].startswith("value and norm")
 
 
+def test_grid_edges_name_the_side_the_chosen_cell_sits_on():
+    cfg = Config.quick().replace(lrs=(0.1, 0.3, 1.0), value_thresholds=(0.01, 0.1), norm_thresholds=(1.0,))
+    edges = sel.grid_edges(cfg, {"none": (0.3, 0.0), "value": (1.0, 0.01), "norm": (0.1, 1.0)})
+    # interior lr, a one-point tau axis (no edge), both ends of value's axes, norm's smallest lr
+    assert edges == {"none": [], "value": ["largest lr", "smallest tau"], "norm": ["smallest lr"]}
+
+
+def test_the_secondary_loss_sentence_names_the_method_that_ended_lower():
+    lower_value = stats.Effect("d", -0.33, (-0.52, -0.14), 96, "log10 loss ratio")
+    assert "though value clipping ended lower in loss (t: value - norm -0.33 [-0.52, -0.14] log10 ratio, n=96)" in \
+        claims_mod.loss_sentence("t", lower_value)
+    lower_norm = stats.Effect("d", 0.33, (0.14, 0.52), 96, "log10 loss ratio")
+    assert "though norm clipping ended lower" in claims_mod.loss_sentence("t", lower_norm)
+    assert claims_mod.loss_sentence("t", stats.Effect("d", 0.1, (-0.1, 0.3), 96, "log10 loss ratio")) == ""
+    # judge_task hands the paired y(value) - y(norm) to it: value ends lower on every seed -> negative
+    j = claims_mod.judge_task("t", *_runs(0, 18, 20, y=(0.0, -1.0, -0.5)))
+    assert j["loss_difference"].ci95[1] < 0
+
+
 def test_c5b_combines_tasks_and_sets_not_tested_aside():
     v = {"a": claims_mod.judge_task("a", *_runs(0, 10, 30))["verdict"],
          "b": claims_mod.judge_task("b", *_runs(0, 0, 0, y=(0.2, 0.2, 0.2)))["verdict"]}

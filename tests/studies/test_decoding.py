@@ -249,6 +249,11 @@ def test_c9_mode_origin_model_error_or_property_of_the_source():
     got = K.c9(_search_summary(_entry(*CASES["confirmed"])), CFG)  # every mode length 1 in the fixture
     assert "not shown a model error" in got["evidence"]
     assert any(e["name"] == "true source: exact mode length" for e in got["effects"])
+    assert "as is the true source's" in got["takeaway"] and "model error" not in got["takeaway"]
+    long_src = _search_summary(_entry(*CASES["confirmed"]))  # the true source's own modes are long
+    long_src["search"]["source"] = {"true source": {**long_src["search"]["source"]["true source"],
+                                                    "exact_length": [9.0, 10.0, 11.0, 10.0]}}
+    assert "short output is a model error" in K.c9(long_src, CFG)["takeaway"]
 
 
 def test_trend_is_kendalls_tau_over_every_width():
@@ -290,6 +295,30 @@ def _sampling_summary(fail_big, fail_small, ent_big, ent_small, fail_one=None, i
     rows = {f"top_k={CFG.moderate_k}": row(fail_small, ent_small, imp[1]), "top_k=1": row(fail_one, ent_small, imp[2]),
             f"top_k={V}": row(fail_big, ent_big, imp[0])}
     return {"conditions": ["noise 0"], "sampling": {"noise 0": rows}, "source_reference": {"loop_rate": [0.0]}}
+
+
+def test_c11_takeaway_claims_the_low_end_only_where_its_interval_shows_it():
+    more_at_1 = stats.Effect("d", -0.4, (-0.6, -0.2), 8, "rate")  # moderate k minus top-1 < 0: k = 1 fails more
+    t = K.c11_takeaway(more_at_1, (3, 8), 3)
+    assert "failed more often than k = 3" in t and "3 of 8 models looped" in t and "not resolved" not in t
+    unclear = stats.Effect("d", -0.36, (-0.77, 0.06), 8, "rate")
+    t = K.c11_takeaway(unclear, (3, 8), 3)
+    assert "not resolved" in t and "failed more" not in t
+    fewer_at_1 = stats.Effect("d", 0.3, (0.1, 0.5), 8, "rate")  # the opposite sign is not the U either
+    assert "not resolved" in K.c11_takeaway(fewer_at_1, (0, 8), 3)
+    assert K.c11_takeaway(None, (0, 8), 3).endswith("impossible samples.")
+    looping = _sampling_summary(0.5 + 0.05 * RAMP, 0.1 + 0.01 * RAMP, 9 + RAMP, 1 + 0.1 * RAMP)
+    looping["sampling"]["noise 0"]["top_k=1"]["degenerate"] = [1.0, 0.0, 1.0] + [0.0] * (N_MODELS - 3)
+    got = K.c11(looping, CFG)
+    assert f"2 of {N_MODELS} models loop" in got["evidence"] and f"2 of {N_MODELS} models looped" in got["takeaway"]
+
+
+def test_c9_pool_clause_only_when_every_pool_beam_found_the_mode():
+    gap0 = "every beam found the mode at both widths (gap 0): no search error to see"
+    both = {"noise 0, pool rule": gap0, "noise 0.05, pool rule": gap0}
+    assert "found it even at k = 1" in K.pool_clause(both, ["noise 0", "noise 0.05"], "1")
+    assert K.pool_clause({"noise 0, pool rule": gap0}, ["noise 0", "noise 0.05"], "1") == ""
+    assert K.pool_clause({}, [], "1") == ""
 
 
 def test_c11_verdicts_on_known_data():

@@ -245,6 +245,31 @@ def test_c8_plain_summary_counts_lowered_accuracy_and_why_the_gap_shrank():
     assert not only_lowered and "b: own-prefix accuracy below TF in 0/1 schedules, above in 1" in text
 
 
+def test_c6_takeaway_names_the_tasks_by_their_verdicts():
+    t = C.c6_takeaway({"reverse": "confirmed", "sort": "refuted", "running_sum": "confirmed"})
+    assert "faster on reversal and running sums" in t and "no difference on sorting" in t
+    assert "depends on the task" in t
+    swapped = C.c6_takeaway({"reverse": "refuted", "sort": "confirmed"})  # a swapped pair reads differently
+    assert "faster on sorting" in swapped and "no difference on reversal" in swapped
+    only = C.c6_takeaway({"reverse": "confirmed", "sort": stats.NOT_TESTED})
+    assert "faster on reversal" in only and "sorting did not decide" in only and "depends" not in only
+    assert "No task" in C.c6_takeaway({"sort": "inconclusive"})
+
+
+def test_c8_not_tested_takeaway_counts_worse_fits_and_unmoved_tasks():
+    rng = np.random.default_rng(2)
+    orc = 0.95 + rng.normal(0, 0.002, 10)
+    own_tf = 0.80 + rng.normal(0, 0.01, 10)
+    worse = _c8(own_tf - 0.1 + rng.normal(0, 0.002, 10), own_tf, orc - 0.1 + rng.normal(0, 0.002, 10), orc)
+    equal = _c8(own_tf + np.resize([0.01, -0.01], 10), own_tf, orc + np.resize([0.002, -0.002], 10), orc,
+                plateau=(False, True))
+    text = C.c8_not_tested_takeaway(["reverse", "sort"], [worse, equal], 1, 800)
+    assert text.startswith("Not tested: after 800 updates") and "(1 of 2 conditions)" in text
+    assert "on sorting, with equal fits, the schedules changed nothing" in text
+    gated = C.c8_not_tested_takeaway(["sort"], [equal], 1, 800)
+    assert "no (task, schedule) condition met" in gated and "on sorting" in gated
+
+
 def test_plateau_uses_the_seed_mean_curve():
     rising = _curves(0.2)
     assert not C.at_plateau(rising)

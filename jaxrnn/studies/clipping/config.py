@@ -51,11 +51,11 @@ class Config(StudyConfig):
     n_eval: int = field(500, "fresh sequences of each evaluation (the same for every run)", between(1, 1 << 20))
     radius: float = field(1.5, "spectral radius of the initial recurrent matrix (> 1: gradients can explode)",
                           RADIUS)
-    lrs: tuple[float, ...] = field((0.03, 0.1, 0.3), "candidate SGD learning rates (every method)", RATE,
+    lrs: tuple[float, ...] = field((0.01, 0.03, 0.1, 0.3, 1.0), "candidate SGD learning rates (every method)", RATE,
                                    distinct=True)
-    value_thresholds: tuple[float, ...] = field((0.01, 0.03, 0.1, 0.3), "candidate thresholds of clipping by value",
+    value_thresholds: tuple[float, ...] = field((0.003, 0.01, 0.03, 0.1, 0.3), "candidate thresholds of clipping by value",
                                                 THRESHOLD, distinct=True)
-    norm_thresholds: tuple[float, ...] = field((0.3, 1.0, 3.0, 10.0),
+    norm_thresholds: tuple[float, ...] = field((0.1, 0.3, 1.0, 3.0, 10.0),
                                                "candidate thresholds of clipping by global norm",
                                                THRESHOLD, distinct=True)
     selection_seeds: int = field(8, "seeds per (lr, tau) cell on which each method's cell is chosen",

@@ -91,6 +91,23 @@ def robustness(table: dict) -> dict:
     return {m: (sum(r["success_rate"] >= nm.ROBUST_RATE for r in rs), len(rs)) for m, rs in table.items()}
 
 
+def grid_edges(cfg, chosen: dict) -> dict:
+    """{method: [edges of the grid its chosen cell lies on]}, e.g. ["largest lr", "smallest tau"].
+
+    A choice on an edge may be limited by the grid: the best setting could lie beyond it.
+    """
+    out = {}
+    for m, (lr, tau) in chosen.items():
+        edges = []
+        for name, value, axis in (("lr", lr, cfg.lrs), ("tau", tau, thresholds(cfg, m))):
+            if len(axis) > 1 and value == min(axis):
+                edges.append(f"smallest {name}")
+            elif len(axis) > 1 and value == max(axis):
+                edges.append(f"largest {name}")
+        out[m] = edges
+    return out
+
+
 def selection_grid(cfg, labels: list, values) -> dict:
     """{method: array} of one per-run quantity laid out as (lr, tau, selection seed); none: (lr, seed)."""
     values = np.asarray(values)

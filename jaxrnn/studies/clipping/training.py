@@ -137,6 +137,7 @@ def training_study(cfg, key) -> tuple[Dataset, dict, list]:
                          "allocated_length": tasks.alloc_length(task, cfg.length_max),
                          "constant_loss": tasks.CONSTANT_LOSS[task],
                          "chosen": {m: {"lr": lr, "tau": tau} for m, (lr, tau) in chosen.items()},
+                         "chosen_on_grid_edge": sel.grid_edges(cfg, chosen),
                          "robust_cells": {m: list(v) for m, v in sel.robustness(table).items()},
                          "selection": table,
                          "runs": {"selection": len(sel_labels), "evaluation": len(ev_labels)}}

@@ -112,6 +112,14 @@ def mode_origin(gru_mode_lengths, source_mode_lengths) -> tuple[stats.Effect, st
     return src, why
 
 
+def pool_clause(reasons: dict, conditions, small: str) -> str:
+    """When, for every trained GRU, the pool rule's beams found the mode at every width (gap 0), a clause
+    saying so: the search error belongs to the top-k rule's handling of EOS ('' otherwise)."""
+    if conditions and all("gap 0" in reasons.get(f"{c}, pool rule", "") for c in conditions):
+        return f"; a beam keeping finished outputs aside (pool rule) found it even at k = {small}"
+    return ""
+
+
 def c9(s: dict, cfg) -> dict:
     """Voted: the trained GRUs (every noise share) under the toolkits' top-k rule (the homework's beam).
     Counter-conditions, reported and not voted: the pool rule, and the true source decoded as its own model."""
@@ -180,12 +188,14 @@ def c9(s: dict, cfg) -> dict:
         "figure": "decoding/search.png",
         "test": (f"{T_MODELS}::test_beam_search_matches_its_slow_twin, "
                  f"{T_MODELS}::test_branch_and_bound_equals_enumeration, {T_STUDY}::test_c9_verdicts_on_known_data"),
-        "takeaway": ("A narrow beam misses the most probable sequence and a wide beam finds it; here that "
-                     "sequence is nearly empty, so wider beams give shorter, blander output, which is a model "
-                     "error only if the true distribution's own mode is not short." if mode_len <= 2.0 else
-                     "A narrow beam misses the most probable sequence and a wide beam finds it; wider beams give "
-                     "shorter, blander output, which is a model error only if the true distribution's own mode "
-                     "is not short."),
+        "takeaway": ("Under the top-k beam rule a narrow beam missed the most probable sequence and a wide one "
+                     "found it; " + (
+                         "wider beams gave shorter, blander output, a model error only if the true distribution's "
+                         "own mode is not short" if mode_len > 2.0 else
+                         "that sequence is nearly empty here while the true source's is longer, so wider beams' "
+                         "short output is a model error" if e_src_mode.ci95[0] > mode_len else
+                         "that sequence is nearly empty, as is the true source's, so wider beams gave shorter "
+                         "output") + pool_clause(reasons, s["conditions"], small) + "."),
         "what_was_run": (f"GRU language models were trained on samples of random sources with exact probabilities "
                          f"({cfg.vocab} tokens + EOS), some on targets cut short at random. Beam search at widths "
                          f"{widths[0]}-{widths[-1]} was compared with the exact most probable sequence found by "
@@ -236,6 +246,20 @@ def c10(s: dict) -> dict:
     }
 
 
+def c11_takeaway(low_end: stats.Effect | None, loops_at_1: tuple[int, int], moderate_k: int) -> str:
+    """C11's sentence: the high end always; the low end of the U (k = 1 fails more than a moderate k) only as
+    far as its interval (all failures, moderate minus top-1; < 0: k = 1 fails more) shows it."""
+    head = "Smaller k trades diversity for fewer impossible samples"
+    if low_end is None:
+        return head + "."
+    looped = f"{loops_at_1[0]} of {loops_at_1[1]} models looped at k = 1"
+    if low_end.ci95[1] < 0:
+        return (head + f", but only down to a moderate k: at k = 1 sampling becomes greedy decoding, which failed "
+                f"more often than k = {moderate_k}, by repeating itself ({looped}).")
+    return (head + f"; whether k = 1 (greedy decoding) fails more than k = {moderate_k}, by repeating itself, was "
+            f"not resolved here ({looped}).")
+
+
 def c11(s: dict, cfg) -> dict:
     V = cfg.vocab + 1
     smalls = [1, cfg.moderate_k] if cfg.moderate_k != 1 else [1]
@@ -275,6 +299,9 @@ def c11(s: dict, cfg) -> dict:
     imp_only = stats.combine({k: v for k, v in verdicts.items() if ", impossible," in k})
     all_f = stats.combine({k: v for k, v in verdicts.items() if ", failure," in k})
     m = lambda k, key: float(np.mean(r0[f"top_k={k}"][key]))  # noqa: E731
+    models_with = lambda key: (int(np.sum(np.asarray(r0["top_k=1"][key]) > 0)),  # noqa: E731
+                               len(r0["top_k=1"][key]))
+    loops_at_1, capped_at_1 = models_with("degenerate"), models_with("nonterminating")
     return {
         "verdict": stats.combine(verdicts),
         "verdict_by_failure_definition": {"impossible only": imp_only, "all failures": all_f},
@@ -288,10 +315,10 @@ def c11(s: dict, cfg) -> dict:
                        + " / ".join(_pct(m(k, "impossible")) for k in (1, cfg.moderate_k, V)) + "; all failures "
                        + " / ".join(_pct(m(k, "failure")) for k in (1, cfg.moderate_k, V)) + "; entropy "
                        + " / ".join(f"{m(k, 'entropy_nats'):.1f}" for k in (1, cfg.moderate_k, V)) + " nats"),
-        "evidence": (f"{cfg.n_samples} samples per model and setting, same keys for every setting. Impossible only: "
+        "evidence": (f"{cfg.n_samples} samples per model and setting, same keys. Impossible only: "
                      f"{imp_only}; all failures (impossible, no EOS within {cfg.max_len}, loops of period <= "
-                     f"{cfg.loop_period}): {all_f}. At k=1, {_pct(m(1, 'degenerate'))} loop and "
-                     f"{_pct(m(1, 'nonterminating'))} run to the cap ({c0}); the sources' own samples loop "
+                     f"{cfg.loop_period}): {all_f}. At k=1 (deterministic: one sequence per model), {loops_at_1[0]} of {loops_at_1[1]} models loop and {capped_at_1[0]} of "
+                     f"{capped_at_1[1]} run to the cap ({c0}); the sources' own samples loop "
                      f"{_rate_text(np.mean(ref['loop_rate']))}." + (
                          f" Low end of the U ({c0}): all failures top-{cfg.moderate_k} minus top-1 "
                          f"{stats.describe(low_end[c0], 2)}." if c0 in low_end else "")),
@@ -299,8 +326,7 @@ def c11(s: dict, cfg) -> dict:
                        ["impossible only", "impossible + non-terminating + degenerate"]},
         "figure": "decoding/sampling.png",
         "test": f"{T_STUDY}::test_quick_end_to_end, {T_STUDY}::test_c11_verdicts_on_known_data",
-        "takeaway": ("Smaller k trades diversity for fewer impossible samples, but only down to a moderate k: at "
-                     "k = 1 sampling becomes greedy decoding, which can fail by repeating itself."),
+        "takeaway": c11_takeaway(low_end.get(c0), loops_at_1, cfg.moderate_k),
         "what_was_run": (f"Each trained GRU drew {cfg.n_samples} samples per top-k, top-p and temperature setting. "
                          "Each sample was judged under the true source: impossible, never ending, or looping."),
         "caveats": ["failures are judged under synthetic sources, not human text",
