@@ -100,18 +100,34 @@ def log10_heatmap(ax, values, x, y, *, scale=None, vmax=LOG10_RANGE, cmap=None, 
     img = np.ma.masked_invalid(np.where(np.isneginf(values), np.nan, values))
     im = ax.pcolormesh(x, y, img, cmap=cm, norm=scale["norm"], shading="nearest", rasterized=True)
     if above_one and has_above_one(values):
-        mask = np.where(np.isfinite(values), values, np.where(np.isposinf(values), 1.0, -1.0)) > 0
+        mask = _above_one_mask(values)
         if min(np.shape(mask)) >= 2:  # a region needs two rows and columns (T = 1 or a one-value grid: markers)
             ax.contourf(x, y, mask.astype(float), levels=[0.5, 1.5], colors=[ABOVE_ONE])
             ax.contour(x, y, mask.astype(float), levels=[0.5], colors=[ABOVE_ONE], linewidths=1.6)
-        padded = np.pad(mask, 1)
-        neighbours = sum(np.roll(np.roll(padded, i, 0), j, 1) for i in (-1, 0, 1) for j in (-1, 0, 1)
-                         if (i, j) != (0, 0))[1:-1, 1:-1]
-        yi, xi = np.nonzero(mask & (neighbours == 0))  # isolated cells: a marker each, or they would not show
+        yi, xi = np.nonzero(_dotted(mask))  # cells no region shows: a marker each, or they would not show
         if len(yi):
-            ax.scatter(np.asarray(x)[xi], np.asarray(y)[yi], s=22, marker="o", color=ABOVE_ONE, edgecolors="k",
-                       linewidths=0.5, zorder=3, clip_on=False)
+            ax.scatter(np.asarray(x)[xi], np.asarray(y)[yi], s=ISOLATED_SIZE, marker="o", color=ABOVE_ONE,
+                       edgecolors="k", linewidths=0.5, zorder=3, clip_on=False)
     return im
+
+
+ISOLATED_SIZE = 22  # scatter size (points^2) of the marker on an isolated |grad| > 1 cell
+
+
+def _above_one_mask(values):
+    values = np.asarray(values, dtype=float)
+    return np.where(np.isfinite(values), values, np.where(np.isposinf(values), 1.0, -1.0)) > 0
+
+
+def _dotted(mask):
+    """Cells of ``mask`` drawn as a dot: those with none of their 8 neighbours in it, or every cell of a grid
+    with one row or column (where no region is drawn)."""
+    if min(np.shape(mask)) < 2:
+        return np.asarray(mask, bool)
+    padded = np.pad(mask, 1)
+    neighbours = sum(np.roll(np.roll(padded, i, 0), j, 1) for i in (-1, 0, 1) for j in (-1, 0, 1)
+                     if (i, j) != (0, 0))[1:-1, 1:-1]
+    return mask & (neighbours == 0)
 
 
 def has_above_one(values) -> bool:
@@ -125,6 +141,33 @@ def above_one_patch(label: str = r"$|dh_T/dh_0| > 1$"):
     from matplotlib.patches import Patch
 
     return Patch(facecolor=ABOVE_ONE, edgecolor=ABOVE_ONE, label=label)
+
+
+def above_one_marker(label: str = r"a lone grid cell with $|dh_T/dh_0| > 1$"):
+    """Legend handle of the marker ``log10_heatmap`` puts on an isolated |grad| > 1 cell."""
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], ls="none", marker="o", ms=float(np.sqrt(ISOLATED_SIZE)), markerfacecolor=ABOVE_ONE,
+                  markeredgecolor="k", markeredgewidth=0.5, label=label)
+
+
+def above_one_handles(*panels, label: str = r"$|dh_T/dh_0| > 1$", what: str = r"$|dh_T/dh_0| > 1$"):
+    """Legend handles for the ``above_one`` overlay of ``log10_heatmap`` on these 2-D panels (as drawn).
+
+    A patch when some panel has a region of |grad| > 1 (two or more touching cells), a marker when some
+    panel has an isolated cell (drawn as a dot); none when nothing is above 1. ``what`` names the
+    condition in the marker's label.
+    """
+    region = isolated = False
+    for values in panels:
+        mask = _above_one_mask(values)
+        if mask.ndim != 2:
+            raise ValueError(f"above_one_handles takes 2-D panels, got shape {mask.shape}")
+        lone = _dotted(mask)
+        isolated |= bool(lone.any())
+        region |= bool((mask & ~lone).any())
+    return ([above_one_patch(label)] if region else []) + (
+        [above_one_marker(f"a lone grid cell with {what}")] if isolated else [])
 
 
 def log10_colorbar(fig, im, axes, scale, label: str):

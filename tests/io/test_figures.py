@@ -40,3 +40,27 @@ def test_isolated_cells_above_one_get_a_marker_and_regions_do_not():
     F.plt.close(fig)
     assert offsets.tolist() == [[1.0, 1.0]]
     assert F.has_above_one(values) and not F.has_above_one(np.array([-1.0, -np.inf, np.nan]))
+    # one row (a one-value axis): no region can be drawn, so touching cells above 1 get a dot each
+    fig, ax = F.plt.subplots()
+    F.log10_heatmap(ax, values[3:4], x, y[3:4], above_one=True)
+    dots = [c.get_offsets() for c in ax.collections if type(c).__name__ == "PathCollection"]
+    F.plt.close(fig)
+    assert np.concatenate(dots)[:, 0].tolist() == [3.0, 4.0, 5.0]
+
+
+def test_legend_handles_name_what_the_overlay_draws():
+    """A region of |grad| > 1 gets the patch, a lone cell the marker, nothing above 1 no handle."""
+    below = np.full((5, 5), -3.0)
+    lone = below.copy()
+    lone[2, 2] = 0.5  # one cell above 0 (log10): drawn as a dot
+    region = below.copy()
+    region[0:2, 0:3] = 1.0  # six touching cells: drawn as a filled region
+    kinds = lambda hs: [type(h).__name__ for h in hs]  # noqa: E731
+    assert F.above_one_handles(below) == []
+    assert kinds(F.above_one_handles(lone)) == ["Line2D"]
+    assert kinds(F.above_one_handles(region)) == ["Patch"]
+    assert kinds(F.above_one_handles(region, lone)) == ["Patch", "Line2D"]  # over several panels
+    assert "lone grid cell" in F.above_one_handles(lone)[0].get_label()
+    one_row = below[:1].copy()
+    one_row[0, 1:3] = 1.0  # touching cells on a one-row grid: no region is drawn there, so each gets a dot
+    assert kinds(F.above_one_handles(one_row)) == ["Line2D"]

@@ -338,12 +338,17 @@ def test_ctrl_c_is_one_line_and_exit_130(tmp_path):
     assert (target / "summary.json").read_text() == old and _listing(tmp_path) == ["exp"]
 
 
-def test_a_full_disk_is_one_line_and_exit_1(tmp_path, capsys):
-    small = tmp_path / "small"
-    small.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(small)],
+def _tmpfs(folder, options: str, what: str):
+    """Mount a tmpfs with ``options`` on a new ``folder``, or skip the test saying why."""
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
                       capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a small tmpfs here (needs root and mount permission)")
+        pytest.skip(f"cannot mount {what} here (needs root and mount permission)")
+    return folder
+
+
+def test_a_full_disk_is_one_line_and_exit_1(tmp_path, capsys):
+    small = _tmpfs(tmp_path / "small", "size=512k", "a small tmpfs")
     try:
         target = small / "exp"
         assert runner.main(_study(name="exp"), ["--outdir", str(target)]) == 0
@@ -378,11 +383,7 @@ def test_proc_and_sys_are_refused_before_computing(place, capsys):
 
 
 def test_a_read_only_place_is_refused_before_computing(tmp_path, capsys):
-    ro = tmp_path / "ro"
-    ro.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(ro)],
-                      capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a read-only tmpfs here (needs root and mount permission)")
+    ro = _tmpfs(tmp_path / "ro", "ro,size=64k", "a read-only tmpfs")
     try:
         assert runner.main(_study(), ["--outdir", str(ro / "x")]) == 2
         assert "Read-only file system" in _one_line(capsys)

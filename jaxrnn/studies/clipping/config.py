@@ -51,10 +51,12 @@ class Config(StudyConfig):
     n_eval: int = field(500, "fresh sequences of each evaluation (the same for every run)", between(1, 1 << 20))
     radius: float = field(1.5, "spectral radius of the initial recurrent matrix (> 1: gradients can explode)",
                           RADIUS)
+    # 5 x 5 cells per method: wide enough that each method's chosen cell lies inside the grid (the summary's
+    # chosen_on_grid_edge says when it does not; on 3 x 4 norm's choice sat in a corner)
     lrs: tuple[float, ...] = field((0.01, 0.03, 0.1, 0.3, 1.0), "candidate SGD learning rates (every method)", RATE,
                                    distinct=True)
-    value_thresholds: tuple[float, ...] = field((0.003, 0.01, 0.03, 0.1, 0.3), "candidate thresholds of clipping by value",
-                                                THRESHOLD, distinct=True)
+    value_thresholds: tuple[float, ...] = field((0.003, 0.01, 0.03, 0.1, 0.3),
+                                                "candidate thresholds of clipping by value", THRESHOLD, distinct=True)
     norm_thresholds: tuple[float, ...] = field((0.1, 0.3, 1.0, 3.0, 10.0),
                                                "candidate thresholds of clipping by global norm",
                                                THRESHOLD, distinct=True)

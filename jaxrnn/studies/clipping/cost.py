@@ -8,7 +8,7 @@ wall time (REFERENCE_S, 2 CPU cores), at most --time-budget-s plus the rest when
 
 from jaxrnn.io.runner import Cost
 
-REFERENCE_S = 137.0  # wall time of the default config (cold, quiet 2-core machine)
+REFERENCE_S = 86.0  # wall time of the default config (cold compilation cache, 2-core machine; make bench)
 
 
 def _runs(c) -> int:

@@ -102,20 +102,26 @@ def _fig_cliff(ds: Dataset, summary: dict, folder) -> str:
         for s in range(len(ds[nm.AX_CLIFF_START])):
             path = np.clip(ds[nm.CLIFF_PATHS][m, lr_i, tau_i, s], [w[0], b[0]], [w[-1], b[-1]])
             ax.plot(path[:, 0], path[:, 1], "-", color=OKABE_ITO[3], lw=1.4, marker=None)
-            ax.plot(path[0, 0], path[0, 1], "o", color="white", mec="k", ms=6)
-            ax.plot(path[-1, 0], path[-1, 1], "X", color=OKABE_ITO[1], mec="k", ms=8)
+            ax.plot(path[0, 0], path[0, 1], "o", color="white", mec="k", ms=5)  # small: short paths stay visible
+            ax.plot(path[-1, 0], path[-1, 1], "X", color=OKABE_ITO[1], mec="k", ms=6.5)
         ax.set_xlim(w[0], w[-1])
         ax.set_ylim(b[0], b[-1])
         method = str(ds[nm.AX_METHOD][m])
         here = succ[m, lr_i, tau_i]
-        ax.set_title(f"{LABEL[method]}: {int(here.sum())} of {here.size} descents\nreach loss < 1e-3 "
-                     f"(all lr, tau: {int(succ[m].sum())}/{succ[m].size})")
+        n_lr, n_tau, n_start = succ.shape[1:]
+        if method == "none":  # tau does not apply: the runs are the same for every tau, counted once
+            grid, k, total = f"{n_lr} lr x {n_start} starts", int(succ[m, :, 0].sum()), n_lr * n_start
+        else:
+            grid, k, total = f"{n_lr} lr x {n_tau} tau x {n_start} starts", int(succ[m].sum()), succ[m].size
+        ax.set_title(f"{LABEL[method]}: {int(here.sum())} of the {here.size} descents shown\nreach loss < 1e-3; "
+                     f"over all\n{grid}: {k} of {total}")
         ax.set_xlabel("w")
     axes[0].set_ylabel("b")
     fig.colorbar(im, ax=axes, label="log10 loss (dark: low)")
     fig.suptitle(r"Pascanu's cliff: $x_t = w\,\sigma(x_{t-1}) + b$, loss $(\sigma(x_{50}) - 0.7)^2$; "
                  f"SGD lr {lr:g}, tau {tau:g}; white dot: start, orange X: end (paths leaving the window are "
-                 "drawn at its edge)")
+                 "drawn at its edge)\ntau = clipping threshold: clip by value cuts each gradient component to "
+                 "[-tau, tau]; clip by norm rescales g to norm tau when ||g|| > tau")
     return save_figure(fig, folder, nm.FIG_CLIFF)
 
 
@@ -156,8 +162,9 @@ def _fig_outcome(ds: Dataset, summary: dict, tasks_: list, folder) -> str:
         ax.text(0.5, 0, "constant\npredictor", ha="center", va="bottom", color="0.3")
         ax.set_xticks(range(3), [LABEL[m] for m in methods])
         ax.set_ylabel("y = log10(final loss / constant's)")
-        ax.set_title(f"(b{i + 1}) {task}: final loss on fresh sequences\n(one dot per seed, n = {n}; bar: mean; "
-                     f"cap {nm.LOG_CAP:g})")
+        ax.set_title(f"(b{i + 1}) {task}: final loss on fresh sequences\n(one dot per seed, n = {n}; bar: mean)\n"
+                     f"y capped at {nm.LOG_CAP:g}: a loss > {10 ** nm.LOG_CAP:g}x the constant's, or not finite, "
+                     f"counts as {nm.LOG_CAP:g}")
     fig.suptitle("Each method at its own best (lr, tau), chosen on separate seeds; the same seeds for every method")
     return save_figure(fig, folder, nm.FIG_OUTCOME)
 
@@ -210,24 +217,28 @@ def _clip_marked(ax, x, y, lo, hi, color):
 def _fig_traces(ds: Dataset, summary: dict, tasks_: list, folder) -> str:
     fig, axes = plt.subplots(2, len(tasks_), figsize=(11 * len(tasks_), 8.5), squeeze=False)
     steps = ds[nm.AX_WINDOW]
-    LO, HI = 1e-4, 1e3
+    win = int(steps[1] - steps[0]) if len(steps) > 1 else 1  # a window: this many consecutive training steps
+    LO, HI = 1e-4, 1e3  # the widest range shown; the axis fits the medians inside it
     for t, task in enumerate(tasks_):
         const = summary["training"][task]["constant_loss"]
         loss = ds[nm.run_array(task, nm.LOSS_TRACE)] / const  # (method, seed, window)
         norm = ds[nm.run_array(task, nm.NORM_TRACE)]
         n = loss.shape[1]
         ax = axes[0, t]
+        with np.errstate(invalid="ignore"):
+            meds = np.nanmedian(np.where(np.isfinite(loss), loss, np.nan), axis=1)  # (method, window)
+        shown = meds[np.isfinite(meds) & (meds > 0)]
+        lo_a = max(LO, float(shown.min()) / 2) if shown.size else LO
+        hi_a = min(HI, max(float(shown.max()), 1.0) * 2) if shown.size else HI
         for m, method in enumerate(nm.METHODS):
             kw = _style(method)
-            with np.errstate(invalid="ignore"):
-                med = np.nanmedian(np.where(np.isfinite(loss[m]), loss[m], np.nan), axis=0)
-            med, _ = _clip_marked(ax, steps, med, LO, HI, kw["color"])
+            med, _ = _clip_marked(ax, steps, meds[m], lo_a, hi_a, kw["color"])
             ax.plot(steps, med, markevery=max(1, len(steps) // 10),
                     label=f"{LABEL[method]} ({_chosen(summary, task, method)})", **kw)
-        ax.axhline(1, color="0.4", lw=1, ls="--", marker="none")
+        ax.axhline(1, color="0.4", lw=1, ls="--", marker="none", label="1 = constant predictor's loss")
         ax.set_yscale("log")
-        ax.set_ylim(LO / 1.5, HI * 1.5)
-        ax.set_ylabel("training loss / constant predictor's")
+        ax.set_ylim(lo_a / 1.2, hi_a * 1.2)
+        ax.set_ylabel(f"training loss / constant predictor's\n(mean over each {win}-step window)")
         ax.set_title(f"(a{t + 1}) {task}: median training loss over the {n} seeds\n(dashed: constant predictor; "
                      "triangles: off scale)")
         ax = axes[1, t]
@@ -241,11 +252,11 @@ def _fig_traces(ds: Dataset, summary: dict, tasks_: list, folder) -> str:
             y, clipped = _clip_marked(ax, steps, norm[m, seed], lo, hi, kw["color"])
             ax.plot(steps, y, lw=1.0, markevery=max(1, len(steps) // 10),
                     label=LABEL[method] + (f" ({clipped} windows off scale)" if clipped else ""), **kw)
-        ax.axhline(1, color="0.7", lw=0.8, marker="none")
+        ax.axhline(1, color="0.6", lw=1.0, marker="none", label="||g|| = 1 (a reference level)")
         ax.set_yscale("log")
         ax.set_ylim(lo / 1.5, hi * 1.5)
-        ax.set_xlabel("training step")
-        ax.set_ylabel("largest raw gradient norm in a window")
+        ax.set_xlabel(f"training step (one point per window of {win} steps)")
+        ax.set_ylabel(f"largest raw gradient norm ||g||\nin each {win}-step window")
         ax.set_title(f"(b{t + 1}) {task}: raw gradient norm (before clipping), one seed, every method\n"
                      f"(the seed whose unclipped run exploded most: largest / median {ratio[seed]:.3g})")
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))

@@ -94,7 +94,7 @@ def _fig_sampling(ds: Dataset, folder) -> str:
             st = _style(2 * c + j)
             x = val[topk] * 2.0 ** (0.1 * (c - 0.5))  # side by side on the log axis: the noise shares may coincide
             ax.plot(x, ds[name][topk][:, m].mean(-1), label=f"{name}, noise {s:g}", **st)
-    ax.set_title("(c) precision and recall of top-k")
+    ax.set_title(f"(c) precision and recall of top-k (n={int((share == shares[0]).sum())} GRUs per noise)")
     ax.set_ylabel("share (precision: of samples; recall: of source samples)")
     ax.set_ylim(-0.05, 1.05)
     for a in (axes[0, 0], axes[0, 1], ax):
@@ -108,14 +108,24 @@ def _fig_sampling(ds: Dataset, folder) -> str:
     for j, (f, name) in enumerate((("top_k", "top-k"), ("top_p", "top-p"), ("temperature", "temperature"))):
         idx = np.flatnonzero(fam == f)
         span = f" {val[idx][0]:g}" + (f"-{val[idx][-1]:g}" if len(idx) > 1 else "")
-        ax.plot(ds[N.ENTROPY][idx][:, m].mean(-1), ds["failure"][idx][:, m].mean(-1), label=name + span, **_style(j))
-    ax.axvline(ds[N.SOURCE_ENTROPY].mean(), color=OKABE_ITO[6], ls=":", lw=1.5, label="the sources' entropy")
+        xs, ys = ds[N.ENTROPY][idx][:, m].mean(-1), ds["failure"][idx][:, m].mean(-1)
+        ax.plot(xs, ys, label=name + span, **_style(j))
+        if f == "top_k":  # each point's k, beside it
+            for xv, yv, k in zip(xs, ys, val[idx]):
+                ax.annotate(f"k={k:g}", (xv, yv), xytext=(6, -4 if yv > 0.04 else 6), textcoords="offset points",
+                            fontsize=10, color=OKABE_ITO[j], ha="left", va="top" if yv > 0.04 else "bottom")
+    n_src = len(ds[N.SOURCE_ENTROPY])
+    ax.axvline(ds[N.SOURCE_ENTROPY].mean(), color=OKABE_ITO[6], ls=":", lw=1.5,
+               label=f"the sources' entropy (mean of {n_src})")
     ax.set_xlabel("entropy of the sampling distribution (nats per sequence)")
     ax.set_ylabel("all failures (share of samples)")
-    ax.set_title(f"(d) failures against diversity, noise {shares[0]:g}")
-    ax.legend(loc="lower right")
+    ax.set_title(f"(d) failures against diversity, noise {shares[0]:g} (n={int(m.sum())} GRUs)")
+    ax.set_ylim(bottom=-0.03)
+    ax.legend(loc="upper left")
     fig.suptitle(f"Sampling from the trained GRUs ({int(ds[N.SETTING_VALUE][topk].max()):d} ids), judged under "
-                 "the true sources: means over models")
+                 "the true sources: means over models\n"
+                 "noise s: the GRU was trained on data where a share s of the target sequences was cut off at a "
+                 "random point (noisy targets)")
     return save_figure(fig, folder, N.FIG_SAMPLING)
 
 

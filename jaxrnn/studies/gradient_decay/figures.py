@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from jaxrnn.io.figures import (DASHES, MARKERS, OKABE_ITO, above_one_patch, has_above_one, log10_colorbar,
-                               log10_heatmap, log10_scale, plt, save_figure)
+from jaxrnn.io.figures import (DASHES, MARKERS, OKABE_ITO, above_one_handles, above_one_patch, has_above_one,
+                               log10_colorbar, log10_heatmap, log10_scale, plt, save_figure)
 from jaxrnn.io.results import Dataset
 from jaxrnn.studies.gradient_decay import names as N
 
@@ -58,7 +58,8 @@ def _fig_w_t(ds: Dataset, setting: dict, folder) -> str:
     log10_colorbar(fig, im, axes, scale, GRAD)
     handles = [plt.Line2D([], [], color="0.2", ls="--", lw=1.2, label=r"$|w| = 1/\gamma$, $\gamma = \max\,\mathrm{act}'$")]
     if over:
-        handles.append(above_one_patch())
+        g = ds[N.LOG10_GRAD]
+        handles += above_one_handles(*[g[a, i, k] for a in range(len(acts)) for (i, k) in combos])
     fig.legend(handles=handles, loc="outside lower center", ncol=len(handles))
     fig.suptitle(f"C2: gradient through T steps of {MODEL}, {_setting_text(setting, 'u', 'b')};\n"
                  f"between the dashed lines ($|w| < 1/\\gamma$) it must vanish; outside them it may persist"
@@ -70,30 +71,39 @@ def _fig_decay_rate(ds: Dataset, setting: dict, folder) -> str:
     acts, inputs, h0s, w = ds[N.ACT], ds[N.INPUT], ds[N.H0], ds[N.W]
     t_max = int(ds[N.T][-1])
     rate = ds[N.DECAY_RATE_LOG10]
-    fig, axes = plt.subplots(1, len(acts), figsize=(5.6 * len(acts), 4.6), squeeze=False, sharey=True)
+    # Each panel's own y range (tanh decays twice as many decades per step as sigmoid at large |w|).
+    fig, axes = plt.subplots(1, len(acts), figsize=(5.6 * len(acts), 4.6), squeeze=False)
     with np.errstate(divide="ignore", invalid="ignore"):
         gap = np.nanmax(np.abs(rate - rate[:, :, :1]), axis=(0, 2, 3)) if len(h0s) > 1 else np.zeros(len(inputs))
+        # The other h0 lie on the first h0's curves (gap in the suptitle): drawn only when they visibly differ,
+        # so that a panel keeps at most 4 series.
+        extra_h0 = [k for k in range(1, len(h0s)) if float(np.nanmax(gap)) > 1e-2][:max(0, 3 - len(inputs))]
         for a, act in enumerate(acts):
             ax = axes[0, a]
             for i, name in enumerate(inputs):
-                for k, h0 in enumerate(h0s):
+                for k in [0] + extra_h0:
                     style = dict(color=OKABE_ITO[i], ls=DASHES[i], marker="none", lw=1.8) if k == 0 else dict(
                         color=OKABE_ITO[i], ls="none", marker=MARKERS[k], mfc="none", ms=6,
                         markevery=(5 * k + 8 * i, 20))
-                    ax.plot(w, rate[a, i, k], label=f"{_input_label(name)}, $h_0$ = {h0:g}", **style)
-            ax.plot(w, np.log10(gamma(act) * np.abs(w)), color="k", ls=":", lw=1.5, marker="none",
-                    label=r"bound $\log_{10}(\gamma|w|)$")
+                    ax.plot(w, rate[a, i, k], label=f"{_input_label(name)}, $h_0$ = {h0s[k]:g}", **style)
+            bound = np.log10(gamma(act) * np.abs(w))
+            ax.plot(w, bound, color="k", ls=":", lw=1.5, marker="none", label=r"bound $\log_{10}(\gamma|w|)$")
             ax.axhline(0, color="0.5", lw=0.6, marker="none")
-            ax.set_ylim(-8, 1.5)
+            shown = np.concatenate([rate[a, :, [0] + extra_h0].ravel(), bound[np.abs(w) >= 1 / gamma(act) / 10]])
+            shown = shown[np.isfinite(shown)]
+            pad = 0.06 * (shown.max() - shown.min())
+            ax.set_ylim(shown.min() - pad, shown.max() + pad)
             ax.set_xlabel("w")
+            ax.set_ylabel(f"decay rate: slope of {GRAD}\nper step, over T = {t_max // 2}..{t_max}")
             ax.set_title(f"{act} ($\\gamma$ = max act' = {gamma(act):g})")
-        axes[0, 0].set_ylabel(f"decay rate: slope of {GRAD}\nper step, over T = {t_max // 2}..{t_max}")
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=3)
-    other = ", ".join(f"{h:g}" for h in h0s[1:])
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels))
+    hidden = [k for k in range(1, len(h0s)) if k not in extra_h0]
+    note = (f"lines: $h_0$ = {h0s[0]:g}; $h_0$ = {', '.join(f'{h0s[k]:g}' for k in hidden)} gives the same curves "
+            f"(largest gap {float(np.nanmax(gap)):.1g} decades/step), not drawn" if hidden else
+            f"lines: $h_0$ = {h0s[0]:g}; open markers: other $h_0$")
     fig.suptitle(f"C2: the gradient decays at least as fast as the bound; {MODEL}, {_setting_text(setting, 'u', 'b')}\n"
-                 f"lines: $h_0$ = {h0s[0]:g}; open markers: $h_0$ = {other}, on the same curve "
-                 f"(largest gap {float(np.nanmax(gap)):.1g} decades/step)")
+                 + note)
     return save_figure(fig, folder, N.FIG_DECAY_RATE)
 
 
@@ -108,7 +118,7 @@ def _fig_explosion_w_b(ds: Dataset, setting: dict, folder) -> str:
     ncol = len(t_read)
     fig = plt.figure(figsize=(min(2.85 * ncol, 11.4) + 1.2, 7.0))
     gs = fig.add_gridspec(len(inputs), ncol)
-    shown, first, im = [], None, None
+    shown, first, im, panels = [], None, None, []
     for r, i in enumerate(order):
         shown_i = [j for j in range(ncol) if data[i, ..., j].max() >= floor]
         if r == len(order) - 1:  # the last row keeps room for the share panel
@@ -117,7 +127,8 @@ def _fig_explosion_w_b(ds: Dataset, setting: dict, folder) -> str:
             ax = fig.add_subplot(gs[r, c], sharex=first, sharey=first)
             first = first or ax
             shown.append(ax)
-            im = log10_heatmap(ax, data[i, ..., j].T, w, b, scale=scale, above_one=True)
+            panels.append(data[i, ..., j].T)
+            im = log10_heatmap(ax, panels[-1], w, b, scale=scale, above_one=True)
             for s in (-4, 4):
                 ax.axvline(s, color="w", ls="--", lw=1.2)
             ax.set_ylim(b[0], b[-1])
@@ -139,9 +150,9 @@ def _fig_explosion_w_b(ds: Dataset, setting: dict, folder) -> str:
             ax.set_title(rf"share with $|dh_T/dh_0| > 1$ (n = {npts:,} (w, b) points)")
             ax.legend()
     log10_colorbar(fig, im, shown, scale, GRAD)
-    handles = [plt.Line2D([], [], color="0.2", ls="--", lw=1.2, label=r"$|w| = 4$"),
-               above_one_patch(r"$|dh_T/dh_0| > 1$ (explodes)")]
-    fig.legend(handles=handles, loc="outside lower center", ncol=2)
+    handles = [plt.Line2D([], [], color="w", ls="--", lw=1.2, label=r"$|w| = 4$ (white dashes)")]
+    handles += above_one_handles(*panels, label=r"$|dh_T/dh_0| > 1$ (explodes)")
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), facecolor="0.75")
     fig.suptitle(f"C3: sigmoid, {_setting_text(setting, 'u')}, $h_0$ = {setting.get('h0_wb', float('nan')):g}: "
                  r"$|w| > 4$ is needed for $|dh_T/dh_0| > 1$ but not enough:" "\n"
                  r"at long T it explodes only on the line $b = -w/2$ (where $h = 1/2$ is a fixed point); "
@@ -167,9 +178,10 @@ def _fig_ftle(ds: Dataset, setting: dict, folder) -> str:
         if i == 0:
             ax.set_ylabel("b")
     log10_colorbar(fig, im, axes, scale, r"FTLE = $\ln|dh_T/dh_0|\,/\,T$ (nats per step)")
-    handles = [plt.Line2D([], [], color="0.2", ls="--", label=r"$|w| = 4$"),
-               above_one_patch("FTLE > 0: the gradient grows with T")]
-    fig.legend(handles=handles, loc="outside lower center", ncol=2)
+    handles = [plt.Line2D([], [], color="w", ls="--", lw=1.2, label=r"$|w| = 4$ (white dashes)")]
+    handles += above_one_handles(*[f.T for f in ftle], label="FTLE > 0: the gradient grows with T",
+                                 what="FTLE > 0")
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), facecolor="0.75")
     fig.suptitle("C3: the finite-time Lyapunov exponent (FTLE) is the average growth rate of the gradient per step;\n"
                  f"> 0 (vermillion) means the gradient explodes with T ({_setting_text(setting, 'u')}, "
                  f"$h_0$ = {setting.get('h0_wb', float('nan')):g})")
@@ -191,7 +203,7 @@ def _fig_fixed_point(ds: Dataset, summary: dict, folder) -> str:
     ax0.set_ylabel(r"$h_0$")
     ax0.set_title(f"(a) T = {int(t_read[j])}: above 1 only at $h_0 = 1/2$")
     log10_colorbar(fig, im, ax0, scale, GRAD)
-    ax0.legend(handles=[above_one_patch()], loc="upper right")
+    ax0.legend(handles=above_one_handles(values) or [above_one_patch()], loc="upper right")
 
     ws, deltas, t = ds[N.W_NUDGE], ds[N.DELTA], ds[N.T]
     wi = int(np.argmax(ws))
@@ -274,7 +286,7 @@ def _fig_agreement(ds: Dataset, folder) -> str:
             ax.axhline(1.0, color="0.3", lw=0.8, ls="--")
             ax.set_yscale("log")
             ax.set_xlim(1.3 * lo, max(float(np.nanmax(x[keep])), 0.0) + 2)
-            ax.set_title(f"{mode} mode, float{tag[1:]}: n = {int(keep.sum()):,} (w, T) points")
+            ax.set_title(f"{mode} mode, float{tag[1:]}: n = {int(keep.sum()):,} points (all settings)")
             if r == 1:
                 ax.set_xlabel(r"true $\log_{10}|dh_T/dh_0|$ (log-space closed form)")
             if c == 0:
@@ -282,8 +294,13 @@ def _fig_agreement(ds: Dataset, folder) -> str:
     handles = [plt.Rectangle((0, 0), 1, 1, color=OKABE_ITO[2], alpha=0.25, label="the float type's normal range"),
                plt.Line2D([], [], color="0.3", ls="--", label="1 = autodiff returned exactly 0")]
     fig.legend(handles=handles, loc="outside lower center", ncol=2)
+    w, t_check = ds[N.W], ds[N.T_CHECK]
+    acts = ", ".join(str(a) for a in ds[N.ACT])
     fig.suptitle("Plain autodiff against the log-space closed form: wrongly 0 beyond the float range (in float32 also"
-                 " at many points inside it),\n"
-                 f"close elsewhere; errors clipped to [{floor:g}, {ceil:g}] ("
-                 + ("top row of points: inf or nan; " if nonfinite else "") + "bottom row: exact)")
+                 " at many points inside it), close elsewhere;\n"
+                 f"{MODEL}: w = recurrent weight ({len(w)} values in [{w[0]:g}, {w[-1]:g}]), T = steps back "
+                 f"({len(t_check)} lengths, {t_check[0]}..{t_check[-1]}); {acts}, {len(ds[N.INPUT])} inputs, "
+                 f"{len(ds[N.H0])} $h_0$\n"
+                 f"relative errors clipped to [{floor:g}, {ceil:g}]: the points drawn at {floor:g} agree exactly "
+                 "(error 0)" + ("; those drawn at the top are inf or nan" if nonfinite else ""))
     return save_figure(fig, folder, N.FIG_AGREEMENT)

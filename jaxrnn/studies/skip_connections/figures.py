@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from jaxrnn.io.figures import (DASHES, LOG10_RANGE, MARKERS, OKABE_ITO, above_one_patch, has_above_one,
-                               log10_colorbar, log10_heatmap, log10_scale, plt, save_figure)
+from jaxrnn.io.figures import (DASHES, MARKERS, OKABE_ITO, above_one_handles, log10_colorbar, log10_heatmap,
+                               log10_scale, plt, save_figure)
 from jaxrnn.io.results import Dataset
 from jaxrnn.studies.skip_connections import names as N
 
@@ -33,26 +33,45 @@ def _setting_text(setting: dict) -> str:
 def _fig_skip_wm(ds: Dataset, setting: dict, folder) -> str:
     acts, t_read = ds[N.ACT], ds[N.T_READ]
     data = ds[N.LOG10_GRAD_WM]  # (act, w, m, T_read)
-    # The floor reaches down to every panel's largest value, so that no panel is empty.
     panel_max = np.nanmax(np.where(np.isfinite(data), data, np.nan), axis=(1, 2))
-    floor = min(-LOG10_RANGE, float(np.floor(np.nanmin(panel_max) / 5) * 5) - 10)
-    scale = log10_scale(data, floor=floor, ceil=0.0)
-    fig, axes = plt.subplots(len(acts), len(t_read), figsize=(min(3.4 * len(t_read), 10.5) + 1.5, 3.1 * len(acts) + 1.1),
-                             squeeze=False, sharex=True, sharey=True)
+    # One colour scale per panel: the gradient shrinks by hundreds (tanh: thousands) of decades from T = 50
+    # to 500, so any shared scale leaves the long-T panels empty or the short-T ones flat. Each panel's
+    # scale runs from 0 (|grad| = 1) down to its own 20th percentile (at least 45 decades), so every
+    # panel shows where the gradient survives; the bar under each panel gives its range.
+    fig, axes = plt.subplots(2 * len(acts), len(t_read), figsize=(min(3.4 * len(t_read), 10.5) + 0.6,
+                             3.4 * len(acts) + 1.9), squeeze=False,
+                             height_ratios=[1, 0.06] * len(acts))
+    panels, clipped, grey = [], False, False
     for a, act in enumerate(acts):
         for j, t in enumerate(t_read):
-            ax = axes[a, j]
-            im = log10_heatmap(ax, data[a, :, :, j].T, ds[N.W], ds[N.M], scale=scale, above_one=True)
+            ax, cax = axes[2 * a, j], axes[2 * a + 1, j]
+            panel = data[a, :, :, j].T
+            finite = panel[np.isfinite(panel)]
+            floor = min(-45.0, float(np.floor(np.percentile(finite, 20) / 5) * 5)) if finite.size else -45.0
+            scale = log10_scale(panel, floor=floor, ceil=0.0)
+            panels.append(panel)
+            im = log10_heatmap(ax, panel, ds[N.W], ds[N.M], scale=scale, above_one=True)
             ax.set_title(f"{act}, T = {t} (largest: $10^{{{panel_max[a, j]:.0f}}}$)")
-            if a == len(acts) - 1:
-                ax.set_xlabel("w (one-step weight)")
-            if j == 0:
+            if a or j:
+                ax.sharex(axes[0, 0])
+                ax.sharey(axes[0, 0])
+            if j:
+                ax.tick_params(labelleft=False)
+            else:
                 ax.set_ylabel("m (skip weight)")
-    log10_colorbar(fig, im, axes, scale, GRAD)
-    if has_above_one(data):
-        fig.legend(handles=[above_one_patch()], loc="outside lower center")
-    fig.suptitle(f"Skip RNN {MODEL}, {_setting_text(setting)}:\ngradient over (w, m); "
-                 f"at long T it survives only away from m = 0 (the plain RNN)")
+            ax.set_xlabel("w (one-step weight)", labelpad=1)
+            cb = fig.colorbar(im, cax=cax, orientation="horizontal", extend=scale["extend"])
+            cb.ax.xaxis.set_major_locator(MaxNLocator(5))
+            clipped |= scale["extend"] != "neither"
+            grey |= scale["has_zero"]
+    handles = above_one_handles(*panels)
+    if handles:
+        fig.legend(handles=handles, loc="outside lower center", ncol=len(handles))
+    notes = "; ".join(["each panel has its own colour scale (bar below it)"] + (["arrow: clipped"] if clipped else [])
+                      + (["grey: exactly 0"] if grey else []))
+    fig.suptitle(f"Skip RNN {MODEL}, {_setting_text(setting)}:\n"
+                 f"colour: {GRAD} over (w, m); at long T it survives only away from m = 0 (the plain RNN)\n"
+                 f"{notes}")
     return save_figure(fig, folder, N.FIG_HEATMAP_W_M)
 
 
@@ -84,9 +103,9 @@ def _fig_skip_mt(ds: Dataset, setting: dict, folder) -> str:
     ax2.set_ylabel(f"decay rate (decades per step,\nslope over T = {t_max // 2}..{t_max})")
     ax2.set_title(f"decay rate, {wtxt}")
     ax2.legend()
-    handles = [above_one_patch()] if has_above_one(data) else []
+    handles = above_one_handles(*data)
     if handles:
-        fig.legend(handles=handles, loc="outside lower center")
+        fig.legend(handles=handles, loc="outside lower center", ncol=len(handles))
     fig.suptitle(f"Skip RNN {MODEL}, {wtxt}, {_setting_text(setting)}: gradient over (m, T)")
     return save_figure(fig, folder, N.FIG_HEATMAP_M_T)
 

@@ -73,9 +73,20 @@ def _fig_spectral_heatmaps(ds: Dataset, folder) -> str:
             ax.axhline(1 / MAX_DERIVATIVE[str(act)], color="k", ls="--", lw=1.2)
             chaotic = ((ds[N.CHAOS_CLASS][a, k] == "chaotic") & valid).sum(axis=1)
             rows = chaotic > 0
-            if rows.any():
-                ax.scatter(np.full(rows.sum(), ds[N.T_READ][-1]), lam[rows], marker="<", s=30,
-                           color=CLASS_STYLE["chaotic"][0], edgecolors="k", linewidths=0.4, clip_on=False, zorder=3)
+            if rows.any():  # a bar just right of the panel over each run of lambda_1 rows with a chaotic W
+                ylim = ax.get_ylim()
+                edges = np.sqrt(lam[1:] * lam[:-1])
+                edges = np.concatenate([[lam[0] ** 2 / edges[0]], edges, [lam[-1] ** 2 / edges[-1]]])
+                start = None
+                for i, on in enumerate(list(rows) + [False]):
+                    if on and start is None:
+                        start = i
+                    elif not on and start is not None:
+                        ax.plot([1.025, 1.025], [edges[start], edges[i]], color=CLASS_STYLE["chaotic"][0], lw=5,
+                                solid_capstyle="butt", marker="none", clip_on=False, zorder=3,
+                                transform=ax.get_yaxis_transform())
+                        start = None
+                ax.set_ylim(ylim)  # the bars must not widen the axis
                 marked = True
             bad = int((~valid).sum())
             ax.set_title(f"{act}, {kind} W" + (f" ({bad} invalid cells left out)" if bad else ""))
@@ -86,8 +97,8 @@ def _fig_spectral_heatmaps(ds: Dataset, folder) -> str:
     log10_colorbar(fig, im, axes, scale, NORM + ", median over the W")
     handles = [plt.Line2D([], [], color="k", ls="--", label=r"$\lambda_1 = 1/\gamma$ ($\gamma$ = max act')")]
     if marked:
-        handles.append(plt.Line2D([], [], color=CLASS_STYLE["chaotic"][0], marker="<", ls="none", mec="k", ms=7,
-                                  label="a chaotic W at this $\\lambda_1$ (top FTLE > 0)"))
+        handles.append(plt.Line2D([], [], color=CLASS_STYLE["chaotic"][0], lw=5, marker="none",
+                                  label="bar right of a panel: $\\lambda_1$ with a chaotic W (top FTLE > 0)"))
     fig.legend(handles=handles, loc="outside lower center", ncol=2)
     fig.suptitle(f"Vector RNN {MODEL}, b = 0, " r"$x_t \sim N(0, I)$" f": the Jacobian norm over {LAMBDA} and T;\n"
                  f"below the dashed line it must vanish; above it, it may grow; {_n_text(ds)}")
@@ -165,7 +176,9 @@ def _fig_chaos(ds: Dataset, summary: dict, folder) -> str:
         ax.set_xlabel(r"$\lambda_1(W)$ (only W above the line $\lambda_1 > 1/\gamma$)")
         if a == 0:
             ax.set_ylabel(r"spread of $\log_{10}\|dh_T/dh_0\|_2$ over the $h_0$ (decades)")
-        ax.set_title(f"{act}: {total} W: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+        gamma = MAX_DERIVATIVE[str(act)]
+        ax.set_title(f"{act} ($\\gamma$ = max {act}' = {gamma:g}, so $1/\\gamma$ = {1 / gamma:g}): {total} W:\n"
+                     + ", ".join(f"{v} {k}" for k, v in counts.items()))
     handles = {}
     for ax in axes.ravel():
         for h, l in zip(*ax.get_legend_handles_labels()):
@@ -174,7 +187,8 @@ def _fig_chaos(ds: Dataset, summary: dict, folder) -> str:
     delta = summary.get("chaos", {}).get("h0_delta")
     fig.suptitle(f"Chaos: the same W run from {len(ds[N.H0_DRAW])} initial states ($h_0$ and $h_0 + \\delta z$, "
                  + (f"$\\delta$ = {delta:g}, " if delta is not None else "") + f"z ~ N(0, I)), T = {int(ds[N.T_READ][-1])};\n"
-                 "chaotic W (top FTLE > 0 by a 95 % interval over the draws) give gradients that differ by decades")
+                 "chaotic W (top FTLE > 0 by a 95 % interval over the draws) give gradients that differ by decades;"
+                 " $\\gamma$ = the activation's largest slope")
     return save_figure(fig, folder, N.FIG_CHAOS)
 
 

@@ -23,10 +23,30 @@ STYLE = {"teacher forcing": ("#0072B2", "o", "-"), "free running": ("#D55E00", "
 def draw(ds: Dataset, summary: dict, folder: Path) -> list[str]:
     """Every figure of the study, from the saved data (and summary) only; returns the file names."""
     threshold = summary.get("acc_threshold")
-    verdicts = summary.get("claims", {}).get("C8", {}).get("verdicts_by_condition", {})
+    c8 = summary.get("claims", {}).get("C8", {})
+    verdicts, reasons = c8.get("verdicts_by_condition", {}), c8.get("not_tested_reasons", {})
     return [_curves(ds, folder, threshold), _exposure(ds, folder),
-            _regimes(ds, folder, verdicts, summary.get("oracle_margin")),
+            _regimes(ds, folder, verdicts, summary.get("oracle_margin"), reasons),
             _source(ds, folder)]
+
+
+#: What TF and FR mean, said on every figure that uses them.
+TF_FR = ("TF = teacher forcing (trained always fed the true previous output); "
+         "FR = free running (always fed its own previous output)")
+
+
+def _short_reason(reason: str) -> str:
+    """A 'not tested' reason of the summary, shortened to fit under a tick ('' if none)."""
+    parts = []
+    for part in str(reason).split("; "):
+        if part.startswith("not at a plateau"):
+            who = part.split(":", 1)[1].strip() if ":" in part else ""
+            parts.append("no plateau" + (f": {who.replace('schedule', 'sched.')}" if who else ""))
+        elif part.startswith("oracle-prefix accuracies differ"):
+            parts.append("oracle acc. differ")
+        elif part:
+            parts.append(part if len(part) <= 24 else part[:22] + "..")
+    return "\n".join(parts)
 
 
 def _band(values):
@@ -69,14 +89,16 @@ def _curves(ds, folder, threshold: float | None = None) -> str:
             ax.fill_between(x, lo, hi, color=col, alpha=0.2, lw=0)
         if threshold is not None:
             ax.axhline(threshold, color="0.45", lw=1.0, ls=(0, (2, 2)),
-                       label=f"{threshold:.0%}: C6 counts updates to here")
+                       label=f"{threshold:.0%}: claim C6 counts\nthe updates to reach it")
         ax.axhline(C.CHANCE, color="0.7", lw=0.8, ls=":", label="chance (0.1)")
         ax.set_title(f"C6, {task}: oracle-prefix digit accuracy\n(held-out; mean, 95 % CI, n = {n} seeds)")
         ax.set_xlabel("Adam update")
         ax.set_ylabel("digit accuracy (fraction)")
         ax.set_ylim(0, 1.02)
         integer_axis(ax, "x")
-        ax.legend(loc="lower right", fontsize=10)
+    handles, labels = axes[0, 0].get_legend_handles_labels()  # one legend for the task panels, off the data
+    fig.legend(handles, [lb.replace("\n", " ") for lb in labels], loc="outside lower center", ncol=2)
+    fig.suptitle(f"{TF_FR};\noracle prefix: the true earlier output digits are fed in when scoring each digit")
     ax = axes[0, len(tasks)]
     frac = ds[N.UPDATES][-1] / ds[N.UPDATES][-1][-1]
     for r in C.SCHEDULED:
@@ -121,12 +143,16 @@ def _exposure(ds, folder) -> str:
     return save_figure(fig, folder, N.FIG_EXPOSURE)
 
 
-def _regimes(ds, folder, verdicts: dict, margin: float | None = None) -> str:
+def _regimes(ds, folder, verdicts: dict, margin: float | None = None, reasons: dict | None = None) -> str:
     m = C._digits(ds)
     tasks, regimes = [str(t) for t in ds[N.TASK]], [str(r) for r in ds[N.REGIME]]
     n = ds[N.SEED].size
     own, orc = C.digit_acc(ds[N.ACC_OWN], m), C.digit_acc(ds[N.ACC_ORACLE], m)
-    fig, axes = plt.subplots(1, len(tasks), figsize=(4.8 * len(tasks), 5.0), squeeze=False, sharey=True)
+    # small multiples, two per row, the last cell holding the legend and the definitions (a 3-wide strip
+    # would be shrunk below 10 pt on the page)
+    rows = (len(tasks) + 2) // 2
+    fig, grid = plt.subplots(rows, 2, figsize=(11.0, 4.6 * rows + 0.6), squeeze=False, sharey=True)
+    axes = grid.reshape(1, -1)
     x = np.arange(len(C.SCHEDULED))
     series = (("own prefixes: schedule - TF (votes)", "#D55E00", "s", lambda t, r: (own[t, r], own[t, C.TF])),
               ("oracle prefixes: schedule - TF", "#0072B2", "o", lambda t, r: (orc[t, r], orc[t, C.TF])),
@@ -141,16 +167,33 @@ def _regimes(ds, folder, verdicts: dict, margin: float | None = None) -> str:
         if margin is not None:
             ax.axhspan(-margin, margin, color="0.88", lw=0, zorder=0,
                        label=f"+-{margin:g}: oracle fits equal enough to test" if t == 0 else None)
-        ticks = [regimes[r] + ("\n(not tested)" if verdicts.get(f"{task}, {regimes[r]}") == "not tested" else "")
-                 for r in C.SCHEDULED]
+        ticks = []
+        for r in C.SCHEDULED:
+            cond = f"{task}, {regimes[r]}"
+            why = _short_reason((reasons or {}).get(cond, ""))
+            ticks.append(regimes[r] + ("\nnot tested" + (":\n" + why if why else "")
+                                       if verdicts.get(cond) == "not tested" else ""))
         ax.set_xticks(x, ticks)
-        ax.set_title(f"C8, {task}: digit accuracy differences\n(paired, 95 % CI, n = {n} seeds)")
+        ax.set_title(f"({'abcdef'[t]}) {task}: digit accuracy differences\n(paired, 95 % CI, n = {n} seeds)")
         ax.set_ylabel("difference (fraction)")
         ax.set_xlabel("scheduled-sampling decay")
+        ax.yaxis.set_tick_params(labelleft=True)
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels))
-    fig.suptitle("C8 votes only where both models are at a plateau and the oracle-prefix difference (blue) lies "
-                 "inside the grey band; else 'not tested'", fontsize=10)
+    key = axes[0, len(tasks)]
+    key.axis("off")
+    key.set_title("key")
+    key.legend(handles, labels, loc="upper left", frameon=False)
+    key.text(0.0, 0.52, "TF: teacher forcing (always fed the true previous digit).\n"
+                        "Schedule: scheduled sampling, fed the true digit with a\nprobability that decays over training.\n"
+                        "Own / oracle prefixes: scored continuing from the\nmodel's own / the true earlier digits.\n"
+                        "gap(regime) = oracle - own accuracy (exposure gap).\n"
+                        "C8 votes only where both are at a plateau and the\nblue difference lies inside the grey band;\n"
+                        "else 'not tested' (reason under each schedule).",
+             transform=key.transAxes, va="top", fontsize=10)
+    for extra in axes[0, len(tasks) + 1:]:
+        extra.axis("off")
+    fig.suptitle("C8: does scheduled sampling beat teacher forcing when the model reads its own outputs?",
+                 fontsize=11)
     return save_figure(fig, folder, N.FIG_REGIMES)
 
 
@@ -176,7 +219,7 @@ def _source(ds, folder) -> str:
                                             (N.SRC_KL_OWN, N.SRC_N_OWN, "own prefixes", "#D55E00", "s", "-")):
             per = ds[arr][C.TF].sum(0) / ds[cnt][C.TF].sum(0)
             ok = ds[cnt][C.TF].sum(0) >= 200
-            ax.plot(pos[ok], per[ok], ls=ls, marker=mk, ms=3, color=col, label=f"TF, {name}")
+            ax.plot(pos[ok], per[ok], ls=ls, marker=mk, ms=3, color=col, label=f"teacher forcing, {name}")
     ax.set_title("source: KL(p_true || p_model) per id by\nposition (pooled over seeds, >= 200 samples)")
     ax.set_xlabel("position t of the predicted id")
     ax.set_ylabel("nats")
@@ -189,4 +232,8 @@ def _source(ds, folder) -> str:
     ax.set_xticks(x, [r.replace(" ", "\n") for r in regimes])
     ax.set_title(f"source: sequence KL (truncated) per\nregime (mean, 95 % CI, n = {n} seeds)")
     ax.set_ylabel("nats per sequence")
+    fig.suptitle("teacher forcing: trained fed the true previous id; free running: fed its own; linear / exponential "
+                 "/ inverse sigmoid:\nscheduled sampling, fed the true one with a probability decaying that way; "
+                 "KL(p_true || p_model); truncated: sequences cut after a fixed\nnumber of ids, so the sequence KL "
+                 "is a lower bound of the full one")
     return save_figure(fig, folder, N.FIG_SOURCE)

@@ -190,18 +190,34 @@ def _fig_learning(ds: Dataset, summary: dict, folder) -> str:
                        yerr=np.abs(lo_hi.T - rate), capsize=4)
     for i, name in enumerate(designs):
         ax = axes[0, 1 + i]
+        loss_all = ds[N.LEARN_LOSS][i]  # (schedule, seed, logged step)
+        meds = np.median(loss_all, axis=1)
+        # The y range fits the medians (half a decade either side), not the bands: one seed quartile that
+        # falls to 1e-18 would otherwise squash the medians into a strip. Bands are cut at the axis.
+        pos = meds[np.isfinite(meds) & (meds > 0)]
+        lo, hi = (float(pos.min()) / 10 ** 0.5, float(pos.max()) * 10 ** 0.5) if pos.size else (1e-6, 10.0)
+        clipped = False
         for j, sched in enumerate(schedules):
-            loss = ds[N.LEARN_LOSS][i, j]
-            med = np.median(loss, axis=0)
-            ax.plot(ds[N.LOG_STEP], med, color=OKABE_ITO[j + 2], ls=DASHES[j], marker=MARKERS[j],
-                    markevery=(3 * j, 12), ms=5, label=_tau_label(sched))
-            ax.fill_between(ds[N.LOG_STEP], np.quantile(loss, 0.25, axis=0), np.quantile(loss, 0.75, axis=0),
-                            color=OKABE_ITO[j + 2], alpha=0.15, lw=0)
+            loss = loss_all[j]
+            ax.plot(ds[N.LOG_STEP], meds[j], color=OKABE_ITO[j + 2], ls=DASHES[j], marker=MARKERS[j],
+                    markevery=(3 * j, 12), ms=5, label=_tau_label(sched), zorder=3)
+            q1, q3 = np.quantile(loss, 0.25, axis=0), np.quantile(loss, 0.75, axis=0)
+            clipped |= bool((q1 < lo).any() or (q3 > hi).any())
+            ax.fill_between(ds[N.LOG_STEP], np.clip(q1, lo, hi), np.clip(q3, lo, hi),
+                            color=OKABE_ITO[j + 2], alpha=0.12, lw=0)
+            for q in (q1, q3):  # band edges in the series' colour: overlapping bands stay tellable apart
+                ax.plot(ds[N.LOG_STEP], np.clip(q, lo, hi), color=OKABE_ITO[j + 2], ls=DASHES[j], lw=0.7,
+                        marker="none", alpha=0.7)
         ax.set_yscale("log")
+        ax.set_ylim(lo, hi)
         ax.set_xlabel("training step")
         ax.set_ylabel("training loss (cross-entropy)")
-        ax.set_title(f"{_short(name)}: median loss, band: middle half")
-        ax.legend(loc="lower left")
+        ax.set_title(f"{_short(name)}: median loss of n = {loss_all.shape[1]} seeds\n"
+                     "band: middle half of the seeds (thin edges)"
+                     + ("\n(y range fits the medians; bands cut at the axis)" if clipped else ""))
+    handles, labels = axes[0, 1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels),
+               title=r"$\tau$ schedule (loss panels)")
     axes[0, 0].set_xticks(np.arange(len(schedules)) + width * (len(designs) - 1) / 2,
                           [_tau_label(s) for s in schedules])
     axes[0, 0].set_ylabel("share proved correct for every length")
