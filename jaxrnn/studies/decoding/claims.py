@@ -317,8 +317,9 @@ def c11(s: dict, cfg) -> dict:
                        + " / ".join(f"{m(k, 'entropy_nats'):.1f}" for k in (1, cfg.moderate_k, V)) + " nats"),
         "evidence": (f"{cfg.n_samples} samples per model and setting, same keys. Impossible only: "
                      f"{imp_only}; all failures (impossible, no EOS within {cfg.max_len}, loops of period <= "
-                     f"{cfg.loop_period}): {all_f}. At k=1 (deterministic: one sequence per model), {loops_at_1[0]} of {loops_at_1[1]} models loop and {capped_at_1[0]} of "
-                     f"{capped_at_1[1]} run to the cap ({c0}); the sources' own samples loop "
+                     f"{cfg.loop_period}): {all_f}. At k=1 (deterministic: one sequence per model), "
+                     f"{loops_at_1[0]} of {loops_at_1[1]} models loop and {capped_at_1[0]} of {capped_at_1[1]} run "
+                     f"to the cap ({c0}); the sources' own samples loop "
                      f"{_rate_text(np.mean(ref['loop_rate']))}." + (
                          f" Low end of the U ({c0}): all failures top-{cfg.moderate_k} minus top-1 "
                          f"{stats.describe(low_end[c0], 2)}." if c0 in low_end else "")),

@@ -75,9 +75,10 @@ def _fig_decay_rate(ds: Dataset, setting: dict, folder) -> str:
     fig, axes = plt.subplots(1, len(acts), figsize=(5.6 * len(acts), 4.6), squeeze=False)
     with np.errstate(divide="ignore", invalid="ignore"):
         gap = np.nanmax(np.abs(rate - rate[:, :, :1]), axis=(0, 2, 3)) if len(h0s) > 1 else np.zeros(len(inputs))
-        # The other h0 lie on the first h0's curves (gap in the suptitle): drawn only when they visibly differ,
-        # so that a panel keeps at most 4 series.
-        extra_h0 = [k for k in range(1, len(h0s)) if float(np.nanmax(gap)) > 1e-2][:max(0, 3 - len(inputs))]
+        # The other h0 lie on the first h0's curves (gap in the suptitle): drawn only when they visibly differ
+        # (> 0.01 decades/step), and only as many as keep a panel at 4 series (the bound is one of them).
+        visible = float(np.nanmax(gap)) > 1e-2
+        extra_h0 = list(range(1, len(h0s)))[:max(0, 3 - len(inputs))] if visible else []
         for a, act in enumerate(acts):
             ax = axes[0, a]
             for i, name in enumerate(inputs):

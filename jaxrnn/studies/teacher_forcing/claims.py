@@ -136,7 +136,7 @@ def c6_takeaway(verdicts: dict) -> str:
     """C6's sentence from the per-task verdicts (confirmed: faster with TF; refuted: no difference)."""
     faster = [t for t, v in verdicts.items() if v == "confirmed"]
     same = [t for t, v in verdicts.items() if v == "refuted"]
-    slower = [t for t, v in verdicts.items() if v not in ("confirmed", "refuted")]
+    undecided = [t for t, v in verdicts.items() if v not in ("confirmed", "refuted")]
     parts = ([f"made training much faster on {task_words(faster)}"] if faster else []) + \
             ([f"made no difference on {task_words(same)}"] if same else [])
     if not parts:
@@ -144,8 +144,8 @@ def c6_takeaway(verdicts: dict) -> str:
     text = "Judged with true prefixes, teacher forcing " + " and ".join(parts)
     if faster and same:
         text += ": its benefit depends on the task (why was not tested here)"
-    if slower:
-        text += f"; {task_words(slower)} did not decide"
+    if undecided:
+        text += f"; {task_words(undecided)} did not decide"
     return text + "."
 
 
@@ -162,6 +162,8 @@ def _c6(ds, cfg, m, tasks, conditions, src_kl) -> dict:
                               nonfinite="invalid")
     verdict = stats.combine(vs)
     rs = conds[tasks.index("running_sum")] if "running_sum" in tasks else conds[0]
+    n_seeds = ds[N.SEED].size
+    short_of_threshold = [(t, c) for t, c in zip(tasks, conds) if c["reached"][1] < n_seeds]  # FR censored
     return {
         "verdict": verdict,
         "rule": stats.RULE + " C6 per task: the area under the held-out oracle-prefix digit-accuracy curve, "
@@ -180,11 +182,10 @@ def _c6(ds, cfg, m, tasks, conditions, src_kl) -> dict:
                          f"with free running, {ds[N.SEED].size} paired seeds each. We scored the held-out accuracy "
                          f"with true previous outputs during training and compared the learning curves."),
         "caveats": ["Small GRUs and 6-digit strings, not translation-scale models.",
-                    *[f"Free running reached {cfg.acc_threshold:.0%} in only " + " and ".join(
-                        f"{c['reached'][1]} of {ds[N.SEED].size} seeds on {task_words([t])}" for t, c in short)
-                      + f": its updates-to-{cfg.acc_threshold:.0%} is a lower bound there."
-                      for short in [[(t, c) for t, c in zip(tasks, conds) if c["reached"][1] < ds[N.SEED].size]]
-                      if short],
+                    *([f"Free running reached {cfg.acc_threshold:.0%} in only " + " and ".join(
+                        f"{c['reached'][1]} of {n_seeds} seeds on {task_words([t])}" for t, c in short_of_threshold)
+                       + f": its updates-to-{cfg.acc_threshold:.0%} is a lower bound there."]
+                      if short_of_threshold else []),
                     "The voted measure reads true prefixes (TF's training condition); the running-sum learning "
                     "rate was checked on 3 tuning seeds, not tuned for FR on its own."],
     }
@@ -346,6 +347,8 @@ def _c8(ds, cfg, m, tasks, regimes, conditions, src_gap, src_kl) -> dict:
     src = [stats.paired_effect(f"source (counter), {regimes[r]}: KL gap reduction", src_gap[TF], src_gap[r],
                                "nats per id", nonfinite="invalid") for r in SCHEDULED]
     verdict = stats.combine(vs)
+    updates_run = int(ds[N.UPDATES][0][-1])
+    tf_unsettled = [task for t, task in enumerate(tasks) if not at_plateau(curve[t, TF])]
     plain, only_lowered, fell_tasks = c8_plain(tasks, conds, len(SCHEDULED))
     fell_text = (f"; where the exposure gap shrank clearly ({', '.join(t.replace('_', ' ') for t in fell_tasks)}), "
                  "it was because accuracy with true prefixes fell" if fell_tasks else "")
@@ -367,7 +370,7 @@ def _c8(ds, cfg, m, tasks, regimes, conditions, src_gap, src_kl) -> dict:
         "conditions": conditions,
         "figure": f"teacher_forcing/{N.FIG_REGIMES}",
         "test": f"{TEST}::test_c8_verdicts_on_constructed_data",
-        "takeaway": (c8_not_tested_takeaway(tasks, conds, len(SCHEDULED), int(ds[N.UPDATES][0][-1]))
+        "takeaway": (c8_not_tested_takeaway(tasks, conds, len(SCHEDULED), updates_run)
                      if verdict == stats.NOT_TESTED else
                      "In these small GRUs scheduled sampling did not raise accuracy when a model reads its own "
                      f"outputs, it lowered it{fell_text}." if only_lowered else
@@ -380,10 +383,8 @@ def _c8(ds, cfg, m, tasks, regimes, conditions, src_gap, src_kl) -> dict:
                     "both are at a plateau; the plain own-prefix numbers are in the evidence.",
                     "Decays reach the floor only at the last update, so eps still moves late in training: this "
                     "biases the plateau test against the schedules.",
-                    *[f"Teacher forcing was not at a plateau on {task_words(unsettled)} after "
-                      f"{int(ds[N.UPDATES][0][-1])} updates (the paper preset trains longer)."
-                      for unsettled in [[t for i, t in enumerate(tasks) if not at_plateau(curve[i, TF])]]
-                      if unsettled]],
+                    *([f"Teacher forcing was not at a plateau on {task_words(tf_unsettled)} after {updates_run} "
+                       "updates (the paper preset trains longer)."] if tf_unsettled else [])],
     }
 
 

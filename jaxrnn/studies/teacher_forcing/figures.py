@@ -183,13 +183,13 @@ def _regimes(ds, folder, verdicts: dict, margin: float | None = None, reasons: d
     key.axis("off")
     key.set_title("key")
     key.legend(handles, labels, loc="upper left", frameon=False)
-    key.text(0.0, 0.52, "TF: teacher forcing (always fed the true previous digit).\n"
-                        "Schedule: scheduled sampling, fed the true digit with a\nprobability that decays over training.\n"
-                        "Own / oracle prefixes: scored continuing from the\nmodel's own / the true earlier digits.\n"
-                        "gap(regime) = oracle - own accuracy (exposure gap).\n"
-                        "C8 votes only where both are at a plateau and the\nblue difference lies inside the grey band;\n"
-                        "else 'not tested' (reason under each schedule).",
-             transform=key.transAxes, va="top", fontsize=10)
+    key.text(0.0, 0.52, "\n".join([
+        "TF: teacher forcing (always fed the true previous digit).",
+        "Schedule: scheduled sampling, fed the true digit with a", "probability that decays over training.",
+        "Own / oracle prefixes: scored continuing from the", "model's own / the true earlier digits.",
+        "gap(regime) = oracle - own accuracy (exposure gap).",
+        "C8 votes only where both are at a plateau and the", "blue difference lies inside the grey band;",
+        "else 'not tested' (reason under each schedule)."]), transform=key.transAxes, va="top", fontsize=10)
     for extra in axes[0, len(tasks) + 1:]:
         extra.axis("off")
     fig.suptitle("C8: does scheduled sampling beat teacher forcing when the model reads its own outputs?",
