@@ -37,9 +37,11 @@ gpu-check: $(STAMP)
 # Mutation testing (mutmut; config in pyproject's [tool.mutmut]); not part of `make test`. CPU-heavy:
 # MUTANTS picks mutant names by glob (default: stats.py and the claim functions), e.g.
 # `make mutants MUTANTS='jaxrnn.models.train*'`; '' runs every configured module.
+# MUTANT_JOBS mutants run at once (default: one a core).
 MUTANTS ?= jaxrnn.stats.* jaxrnn.studies.*.claims.*
+MUTANT_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 mutants: $(STAMP)
-	nice -n 15 $(PY) -m mutmut run --max-children 1 $(MUTANTS); $(PY) -m mutmut results
+	nice -n 15 $(PY) -m mutmut run --max-children $(MUTANT_JOBS) $(MUTANTS); $(PY) -m mutmut results
 
 report: $(STAMP)
 	$(PY) -m jaxrnn.io.report results

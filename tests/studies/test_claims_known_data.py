@@ -81,6 +81,36 @@ def test_c3_is_confirmed_only_when_the_whole_region_grows():
         assert gd_claims.claims(bad)["C3"]["verdict"] == "refuted", (name, t)
 
 
+def test_c1_and_c2_takeaways_name_the_failure_when_refuted():
+    """A refuted claim's takeaway is the student's one-line reading: C1 says the 1/4 maximum broke, C2 how
+    many points broke the bound; the confirmed ones state the rule."""
+    c = gd_claims.claims(gd_summary())
+    assert c["C1"]["takeaway"].startswith("The sigmoid's slope is at most 1/4")
+    assert c["C2"]["takeaway"].startswith("With |w| < 4 a sigmoid RNN's gradient shrinks")
+    s = gd_summary()
+    s["activation"]["sigmoid"]["max"] = 0.3
+    s["bound_wb"]["violations"] = 2
+    s["curves"]["tanh"]["bound"]["float64"]["violations"] = 1
+    c = gd_claims.claims(s)
+    assert c["C1"]["takeaway"] == ("The grid found a slope that breaks the sheet's maximum of 1/4: "
+                                   "see the evidence.")
+    assert c["C2"]["takeaway"].startswith("The bound (|w|/4)^T failed at 3 points")  # 2 + 1 violations
+
+
+def test_c3_with_a_single_read_length_reads_that_length():
+    """With one (w, b) length only (--wb-lengths equal to --t-max), the 'leave the longest out' rule would
+    leave nothing: C3 reads that length. Shares 0.5 (x = 0) and 1.0 (noise) at T = 120: refuted."""
+    s = gd_summary()
+    s["explosion"]["lengths"] = [120]
+    s["explosion"]["wb"] = {"zero": {120: 0.5}, "noise": {120: 1.0}}
+    c3 = gd_claims.claims(s)["C3"]
+    assert c3["verdict"] == "refuted"
+    name = "share of the |w| > 4 (w, b) grid where |dh_T/dh_0| > 1, T = 120, "
+    assert [(e["name"], e["estimate"]) for e in c3["effects"]] == [(name + "x = 0", 0.5),
+                                                                   (name + "x ~ N(0, 1)", 1.0)]
+    assert c3["key_number"].endswith("T=120: 50% (x=0) / 100% (x~N(0,1))")
+
+
 def _design(proved=True, wrong=0):
     return {"proved": proved, "exhaustive": {"wrong_outputs": wrong, "sequences": 1024, "length": 10,
                                              "outputs_checked": 10240},
@@ -126,6 +156,26 @@ def test_threshold_evidence_reports_the_perturbations_inside_and_outside_the_mar
     assert "a fraction 1 stay correct (at 3x: 0.4)" in c12["evidence"]
     assert c12["effects"][2]["name"] == "learned and hardened networks proved correct (best schedule)"
     assert c12["test"] == "tests/models/test_threshold.py::test_seed_designs_are_proved"
+
+
+def test_threshold_refuted_takeaway_points_to_the_counterexample():
+    """A refuted design replaces its sheet takeaway with the wrong-output one; the confirmed one keeps it."""
+    c = th_claims.claims(_th_summary(a=_design(wrong=1)))
+    assert c["C12"]["takeaway"] == ("The sheet's weights give a wrong output on some input: see the "
+                                    "counterexample in the evidence.")
+    assert c["C13"]["takeaway"] == th_claims.TEXT["seed_b"]["takeaway"]
+    assert set(c["C12"]) == set(c["C13"])  # the same fields, the takeaway replaced, not added
+
+
+@pytest.mark.parametrize("scales,fractions,quoted", [
+    ([2.0, 3.0], [0.4, 0.6], "a fraction nan stay correct (at 3x: 0.4)"),  # no size inside the margin
+    ([0.5, 0.9], [1.0, 0.7], "a fraction 0.7 stay correct (at 0.9x: nan)"),  # none outside it
+])
+def test_threshold_evidence_with_perturbations_on_one_side_of_the_margin_only(scales, fractions, quoted):
+    """--perturb-scales may lie all above or all below 1: the missing side is quoted as nan, not an error."""
+    d = _design()
+    d["perturbation"] = {"scales_of_margin": scales, "fraction_still_correct": fractions, "samples": 100}
+    assert quoted in th_claims.claims(_th_summary(a=d))["C12"]["evidence"]
 
 
 def _all_claims():

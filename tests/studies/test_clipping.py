@@ -12,6 +12,7 @@ import pytest
 from jaxrnn import stats
 from jaxrnn.core.unroll import unroll
 from jaxrnn.io.config import ConfigError
+from jaxrnn.io.results import Dataset
 from jaxrnn.io.runner import run as run_study
 from jaxrnn.models import tasks, train
 from jaxrnn.studies import clipping
@@ -71,6 +72,58 @@ def test_geometry_counts_find_a_counterexample():
     bad = claims.geometry_counts(cos, ratio, norms, maxabs, taus, clips)
     assert bad["norm_turned"] == 1 and bad["value_turned"] == 1
     assert bad["norm_active"] == 4 and bad["value_active"] == 4  # tau < ||g|| (resp. max|g_i|) for 2 of 3 taus
+
+
+def test_geometry_counts_at_the_boundaries_side_with_the_theorem():
+    """Each count at its edge: clipping at tau = ||g|| (or tau = max|g_i|) is the identity, so not active; a
+    cosine exactly at 1 - COS_TOL (or exactly TURNED) is not a turn; an active clip that keeps the length
+    (ratio exactly 1) is 'not shortened'."""
+    claims = importlib.import_module("jaxrnn.studies.clipping.claims")
+    clips = list(nm.CLIPS)
+    v, g = clips.index("value"), clips.index("global_norm")
+    norms, maxabs, taus = np.array([2.0]), np.array([1.0]), np.array([0.5, 1.0, 2.0, 4.0])
+    cos, ratio = np.ones((1, 4, 3)), np.full((1, 4, 3), 0.5)
+    cos[0, 0, g] = 1 - claims.COS_TOL
+    cos[0, 0, v] = claims.TURNED
+    ratio[0, 1, g] = 1.0  # tau 1 < ||g|| = 2: active, yet as long as before
+    ratio[0, 0, v] = 1.0  # tau 0.5 < max|g_i| = 1: active, yet as long as before
+    c = claims.geometry_counts(cos, ratio, norms, maxabs, taus, clips)
+    assert c["norm_active"] == 2 and c["value_active"] == 1  # taus 0.5, 1 below ||g|| = 2; only 0.5 below 1
+    assert c["norm_turned"] == 0 and c["value_turned"] == 0
+    assert c["norm_not_shortened"] == 1 and c["value_not_shortened"] == 1
+
+
+def _c5a(value_cos=0.5, **synthetic):
+    """claim_c5a on one constructed real gradient (||g|| = 2, max|g_i| = 1.5) at taus 1 and 10, plus synthetic
+    counts (all 0 unless given). At tau 1 both clippings act: norm keeps the direction and halves the length,
+    value clipping shortens to 0.8 with cosine ``value_cos``; at tau 10 nothing acts."""
+    claims = importlib.import_module("jaxrnn.studies.clipping.claims")
+    ds = Dataset()
+    ds.add_axis(nm.AX_CLIP, np.asarray(nm.CLIPS))
+    ds.add_axis(nm.AX_TAU, [1.0, 10.0])
+    ds.add_axis(nm.AX_REAL, [0])
+    cos, ratio = np.ones((1, 2, 3)), np.ones((1, 2, 3))
+    cos[0, 0, nm.CLIPS.index("value")] = value_cos
+    ratio[0, 0, nm.CLIPS.index("value")], ratio[0, 0, nm.CLIPS.index("global_norm")] = 0.8, 0.5
+    dims = (nm.AX_REAL, nm.AX_TAU, nm.AX_CLIP)
+    ds.add(nm.COS_REAL, dims, cos)
+    ds.add(nm.RATIO_REAL, dims, ratio)
+    ds.add(nm.NORM_REAL, (nm.AX_REAL,), [2.0])
+    ds.add(nm.MAXABS_REAL, (nm.AX_REAL,), [1.5])
+    syn = {"pairs": 4, "norm_turned": 0, "norm_active": 0, "norm_not_shortened": 0, "value_active": 0,
+           "value_turned": 0, "value_not_shortened": 0, "worst_cos_value": 1.0, "worst_cos_norm": 1.0, **synthetic}
+    direction = {"synthetic_counts": syn, "student_df": 1.5, "dims": [4], "tau_range": [1.0, 10.0],
+                 "real_gradients": 1, "real_gradients_left_out_nonfinite": 0}
+    return claims.claim_c5a(ds, {"direction": direction})
+
+
+def test_c5a_is_refuted_by_one_counterexample_or_by_value_clipping_never_turning():
+    ok = _c5a()
+    assert ok["verdict"] == "confirmed"  # one turned pair (the real one at tau 1) is enough
+    assert "value clipping turned 1 of 1 active pairs" in ok["key_number"]
+    assert _c5a(value_cos=0.995)["verdict"] == "refuted"  # value clipping acted but turned nothing (cos >= 0.99)
+    for bad in ("norm_turned", "norm_not_shortened", "value_not_shortened"):  # a single counterexample
+        assert _c5a(**{bad: 1})["verdict"] == "refuted", bad
 
 
 def test_cliff_gradient_closed_form_vs_autodiff():
@@ -374,6 +427,120 @@ def test_c5b_combines_tasks_and_sets_not_tested_aside():
     assert stats.combine(v) == "confirmed"
     v["b"] = claims_mod.judge_task("b", *_runs(0, 30, 10))["verdict"]
     assert stats.combine(v) == "nuanced"
+
+
+def test_no_power_reasons_say_why_in_words():
+    r = claims_mod.judge_task("t", *_runs(0, 0, 0, y=(0.2, 0.2, 0.2)))["reason"]
+    assert r.startswith("no method beat the trivial predictor (no success-rate interval above 0")
+    assert r.endswith("no loss interval below the constant predictor's)")
+    r = claims_mod.judge_task("t", *_runs(0, 32, 32))["reason"]
+    assert r == ("value and norm clipping both succeeded on 100% of the reported seeds: the success rate cannot "
+                 "separate them")
+
+
+def test_loss_sentence_is_empty_when_the_interval_touches_zero():
+    # a closed interval with 0 at one end does not exclude 0: no difference shown
+    assert claims_mod.loss_sentence("t", stats.Effect("d", 0.15, (0.0, 0.3), 96, "log10 loss ratio")) == ""
+    assert claims_mod.loss_sentence("t", stats.Effect("d", -0.15, (-0.3, 0.0), 96, "log10 loss ratio")) == ""
+
+
+def test_judge_task_reports_a_nonfinite_loss_as_invalid_without_raising():
+    """A non-finite y (never written by the study, which caps y, but judge_task's input) makes the loss
+    effects that use it invalid (NaN, reported); the deciding success rates still give the verdict."""
+    succ, y, big = _runs(0, 10, 30)
+    y[1, 0] = np.nan  # one value-clipping run
+    j = claims_mod.judge_task("t", succ, y, big)
+    assert j["verdict"] == "confirmed"
+    assert np.isnan(j["loss_difference"].estimate)
+    y_value = [e for e in j["reported"] if e.name == "t: y(value) (< 0: beats the constant predictor)"]
+    assert len(y_value) == 1 and np.isnan(y_value[0].estimate)
+    assert claims_mod.loss_sentence("t", j["loss_difference"]) == ""
+
+
+def _c5b(runs: dict, edges: dict | None = None, **cfg_changes):
+    """claim_c5b on constructed reported runs ``{task: _runs(...)}``. Task i's robust cells: none 0/5, value
+    (i+1)/25, norm (i+2)/25. ``edges`` {task: chosen_on_grid_edge}; without it the summary has no such key (as
+    written before the key existed)."""
+    n = next(iter(runs.values()))[0].shape[1]
+    ds = Dataset()
+    ds.add_axis(nm.AX_METHOD, np.asarray(nm.METHODS))
+    ds.add_axis(nm.AX_EVAL_SEED, np.arange(n))
+    training = {}
+    for i, (task, arrays) in enumerate(runs.items()):
+        for what, values in zip((nm.SUCCESS, nm.Y, nm.BIG_STEPS), arrays):
+            ds.add(nm.run_array(task, what), (nm.AX_METHOD, nm.AX_EVAL_SEED), values)
+        training[task] = {"chosen": {"none": {"lr": 0.03, "tau": 0.0}, "value": {"lr": 0.3, "tau": 0.03},
+                                     "norm": {"lr": 0.1, "tau": 1.0}},
+                          "robust_cells": {"none": [0, 5], "value": [i + 1, 25], "norm": [i + 2, 25]}}
+        if edges and task in edges:
+            training[task]["chosen_on_grid_edge"] = edges[task]
+    cfg = Config().replace(tasks=tuple(runs), **cfg_changes)
+    return claims_mod.claim_c5b(ds, {"training": training}, cfg)
+
+
+def test_c5b_takeaway_of_each_single_task_verdict():
+    c = _c5b({"temporal_order": _runs(0, 10, 30)})
+    assert c["verdict"] == "confirmed"
+    # clipping helped over none (0 of 32 learned without it): said first
+    assert c["takeaway"].startswith("Without clipping only 0 of 32 seeds learned; with each method's learning rate")
+    assert "clipping by norm trained SGD to success more often than clipping by value." in c["takeaway"]
+    # none learned as often as the best clipping: no such prefix
+    c = _c5b({"temporal_order": _runs(30, 10, 30)})
+    assert c["verdict"] == "confirmed" and c["takeaway"].startswith("With each method's learning rate")
+    c = _c5b({"temporal_order": _runs(0, 30, 10)})
+    assert c["verdict"] == "refuted" and c["takeaway"].startswith("Without clipping only 0 of 32 seeds learned; ")
+    assert "clipping by value trained SGD to success more often than clipping by norm." in c["takeaway"]
+    # a clear loss difference is only added after an inconclusive verdict
+    c = _c5b({"temporal_order": _runs(0, 10, 30, y=(0.0, -1.0, -2.0))})
+    assert c["verdict"] == "confirmed" and "ended lower in loss" not in c["takeaway"]
+    # not tested: the reason is in the evidence, and no prefix although clipping beat none
+    c = _c5b({"temporal_order": _runs(0, 10, 30, exploded=False)})
+    assert c["verdict"] == stats.NOT_TESTED
+    assert c["takeaway"].startswith("This run could not compare the clippings: see why in the evidence")
+    assert c["evidence"].endswith("; not tested: unclipped SGD never took a step above 10x its median gradient "
+                                  "norm: nothing to clip")
+
+
+def test_c5b_text_of_two_tasks():
+    c = _c5b({"temporal_order": _runs(0, 10, 30), "addition": _runs(0, 30, 10)},
+             edges={"temporal_order": {"none": [], "value": ["largest lr"], "norm": []}, "addition": {}})
+    assert c["verdict"] == "nuanced"
+    assert c["takeaway"].startswith("Which clipping trains better depends on the task")
+    assert "-> confirmed; addition: success norm 10/32, value 30/32, none 0/32; " in c["key_number"]
+    # one sentence per task, each with its own robust cells
+    assert "success: none 0/5, value 1/25, norm 2/25 addition: chosen (lr, tau)" in c["evidence"]
+    assert c["evidence"].endswith("success: none 0/5, value 2/25, norm 3/25")
+    assert "each task (temporal_order, addition) at lengths 10-20" in c["conditions"]
+    assert "RNNs on temporal_order, addition (lengths" in c["what_was_run"]
+    names = [e["name"] for e in c["effects"]]
+    for task in ("temporal_order", "addition"):
+        assert f"{task}: success rate, value" in names and f"{task}: y(value) - y(norm) (> 0: norm ends lower)" in names
+    # an edge is named with its task, and the edges of every task are kept
+    assert "(value at its largest lr (temporal_order)): a better setting" in c["caveats"][1]
+    # both confirmed: no 'without clipping' prefix with more than one task
+    c = _c5b({"temporal_order": _runs(0, 10, 30), "addition": _runs(0, 10, 30)})
+    assert c["verdict"] == "confirmed" and c["takeaway"].startswith("With each method's")
+    # both inconclusive with a clear loss difference: no loss clause (it belongs to one task), no prefix
+    c = _c5b({"temporal_order": _runs(0, 18, 20, y=(0.0, -1.0, -0.5)),
+              "addition": _runs(0, 18, 20, y=(0.0, -1.0, -0.5))})
+    assert c["verdict"] == "inconclusive"
+    assert c["takeaway"].startswith("Tuned, value and norm") and c["takeaway"].endswith("with no difference shown.")
+
+
+def test_c5b_lengths_and_grid_edge_caveats():
+    c = _c5b({"temporal_order": _runs(0, 10, 30)}, length_min=10, length_max=10)
+    assert "at lengths 10, plain SGD" in c["conditions"] and "(lengths 10, 1500 steps" in c["what_was_run"]
+    assert len(c["caveats"]) == 2  # no chosen_on_grid_edge in the summary: no edge caveat
+    assert c["caveats"][0].startswith("lengths 10, 16 units, 1500 steps: far shorter than Pascanu's 50-200")
+    # Pascanu's lengths start at 50: from there on only the step count is short
+    c = _c5b({"temporal_order": _runs(0, 10, 30)}, length_min=50, length_max=50)
+    assert c["caveats"][0] == "1500 steps, far fewer than Pascanu's up to 5e6"
+    c = _c5b({"temporal_order": _runs(0, 10, 30)}, length_max=49)
+    assert c["caveats"][0].startswith("lengths 10-49, 16 units")
+    edges = {"none": [], "value": ["largest lr", "smallest tau"], "norm": ["smallest lr"]}
+    c = _c5b({"temporal_order": _runs(0, 10, 30)}, edges={"temporal_order": edges})
+    assert c["caveats"][1] == ("chosen cells on the grid's edge (value at its largest lr and smallest tau; norm at "
+                               "its smallest lr): a better setting may lie beyond the grid")
 
 
 # ---------------------------------------------------------------------------

@@ -1,12 +1,14 @@
 """The decoding study: its host-side measures against slow twins, and a quick end-to-end run."""
 
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from jaxrnn import stats
-from jaxrnn.io.results import Dataset
+from jaxrnn.io.results import Dataset, write_json
 from jaxrnn.io.runner import run as run_study
 from jaxrnn.models import lm
 from jaxrnn.models import sources as S
@@ -344,3 +346,121 @@ def test_c11_u_shape_greedy_loops_at_k1():
     assert got["verdict_by_failure_definition"]["all failures"] == "nuanced"
     assert got["verdict_by_failure_definition"]["impossible only"] == "confirmed"
     assert got["verdict"] == "nuanced"
+
+
+def test_rate_text_never_shows_a_small_positive_rate_as_zero():
+    assert K._rate_text(0) == "0%"
+    assert K._rate_text(1e-4) == "<0.1%"  # would round to 0.0 %
+    assert K._rate_text(1e-3) == "0.1%"  # the first rate one decimal shows
+    assert K._rate_text(0.05) == "5.0%" and K._rate_text(0.099) == "9.9%"  # one decimal below 10 %
+    assert K._rate_text(0.1) == "10%" and K._rate_text(0.5) == "50%" and K._rate_text(1.0) == "100%"
+
+
+def test_trend_takes_a_boolean_measure():
+    """Validity is a flag per model and width: the trend reads it as 0/1 (falls from valid to invalid: -1)."""
+    by_k = {"1": [True, False], "8": [False, False]}
+    np.testing.assert_array_equal(K.trend(by_k), [-1.0, 0.0])
+
+
+def _cond(entry):
+    """search_condition over the fixture's widths (small 1, reference 2, big 8, cap 12)."""
+    return K.search_condition(entry, "1", "2", "8", "x", 12)
+
+
+def _unknown_gaps(entry, models, widths=KS):
+    """The score gap NaN (the exact search over its node budget: mode unknown) for these models and widths."""
+    for k in widths:
+        entry[k]["gap"] = [float("nan") if m in models else g for m, g in enumerate(entry[k]["gap"])]
+    return entry
+
+
+A = "(a) small k misses the mode"
+
+
+def test_c9_gap_is_paired_over_the_models_whose_gap_is_known(tmp_path):
+    # summary.json writes NaN as "nan": read back, a model whose exact search did not finish is set aside
+    write_json(tmp_path / "entry.json", _unknown_gaps(_entry(MISSES, SHORTER, FEWER)["alpha=0/top_k"], {0}))
+    entry = json.loads((tmp_path / "entry.json").read_text())
+    assert entry["1"]["gap"][0] == "nan"
+    _, effects, parts, no_gap = _cond(entry)
+    assert effects[0].n == N_MODELS - 1 and parts[A] == "confirmed" and no_gap is None
+    # a gap unknown at one of the two widths sets the model aside too (not an error of the paired effect)
+    _, effects, parts, _ = _cond(_unknown_gaps(_entry(MISSES, SHORTER, FEWER)["alpha=0/top_k"], {0}, ["8"]))
+    assert effects[0].n == N_MODELS - 1 and parts[A] == "confirmed"
+
+
+def test_c9_gap_needs_two_models_with_a_finished_search():
+    # two known models, gaps 5.0 and 5.1 at k=1, 0 at k=8: mean 5.05, sd 0.071, t(1) 12.71 -> [4.41, 5.69] > 0
+    near = lambda i: (5 + 0.1 * RAMP) * (i == 0)  # noqa: E731
+    two = _unknown_gaps(_entry(near, SHORTER, FEWER)["alpha=0/top_k"], set(range(2, N_MODELS)))
+    _, effects, parts, no_gap = _cond(two)
+    assert effects[0].n == 2 and parts[A] == "confirmed" and no_gap is None
+    one = _unknown_gaps(_entry(near, SHORTER, FEWER)["alpha=0/top_k"], set(range(1, N_MODELS)))
+    _, effects, parts, no_gap = _cond(one)
+    assert effects[0].n == 1 and parts[A] == stats.NOT_TESTED
+    assert no_gap == "fewer than 2 models with a finished exact search"
+    # no model at all: the gap's effect is reported, empty (NaN, n = 0), and (a) is not tested for the same reason
+    none = _unknown_gaps(_entry(near, SHORTER, FEWER)["alpha=0/top_k"], set(range(N_MODELS)))
+    _, effects, parts, no_gap = _cond(none)
+    e = effects[0]
+    assert e.name == "x: score gap to the mode, k=1 minus k=8" and e.n == 0 and e.unit == "nats"
+    assert np.isnan(e.estimate) and np.isnan(e.ci95).all()
+    assert parts[A] == stats.NOT_TESTED and no_gap == "fewer than 2 models with a finished exact search"
+    assert parts[K.PART_B] == "confirmed"  # (b) does not need the exact mode
+
+
+def test_c9_validity_zero_everywhere_is_at_its_bound():
+    never = _cond(_entry(MISSES, SHORTER, FEWER, valid=lambda i: 0 * ONES)["alpha=0/top_k"])[2]
+    assert never[K.ADEQUACY] == stats.NOT_TESTED  # its tau would be 0 with no spread: inconclusive, not "not tested"
+
+
+def test_c9_tau_interval_is_clipped_to_minus_one_and_one():
+    """Five models rise (fall) at every width, one is flat: taus (1, 1, 1, 1, 1, 0), mean 5/6, sd 0.41,
+    t(5) 2.571 -> half-width 0.43: the t interval reaches past 1, and no tau lies there."""
+    flat_last = RAMP < N_MODELS - 1
+    rises = lambda i: 5 + i * flat_last  # noqa: E731
+    falls = lambda i: 6 - i * flat_last  # noqa: E731
+    effects = _cond(_entry(MISSES, rises, falls)["alpha=0/top_k"])[1]
+    length_tau, distinct_tau = effects[1], effects[5]
+    assert "Kendall tau of k and output length" in length_tau.name
+    assert "Kendall tau of k and output distinct" in distinct_tau.name
+    half = 2.5706 * np.std([1, 1, 1, 1, 1, 0], ddof=1) / np.sqrt(6)
+    assert length_tau.ci95[1] == 1.0 and length_tau.ci95[0] == pytest.approx(5 / 6 - half, abs=1e-3)
+    assert distinct_tau.ci95[0] == -1.0 and distinct_tau.ci95[1] == pytest.approx(-5 / 6 + half, abs=1e-3)
+
+
+def _modes(gru, source):
+    """The confirmed fixture with the GRUs' exact mode lengths ``gru`` (every model) and the true source's."""
+    s = _search_summary(_entry(*CASES["confirmed"]))
+    s["search"]["gru"] = {c: {**e, "exact_length": [float(gru)] * N_MODELS} for c, e in s["search"]["gru"].items()}
+    s["search"]["source"] = {"true source": {**s["search"]["source"]["true source"], "exact_length": source}}
+    return K.c9(s, CFG)["takeaway"]
+
+
+def test_c9_takeaway_follows_the_mode_lengths():
+    long_gru = "wider beams gave shorter, blander output, a model error only if the true distribution's own mode"
+    assert long_gru + " is not short" in _modes(3.0, [1.0] * 4)  # GRU modes longer than 2 ids: not "nearly empty"
+    at_two = _modes(2.0, [1.0] * 4)  # 2 ids is still nearly empty (the rule is > 2)
+    assert "nearly empty, as is the true source's" in at_two and "model error only if" not in at_two
+    assert ("that sequence is nearly empty here while the true source's is longer, so wider beams' short output is "
+            "a model error.") in _modes(1.0, [9.0, 10.0, 11.0, 10.0])
+    # source modes (1, 1, 1, 2): mean 1.25, sd 0.5, t(3) 3.182 -> [0.45, 2.05], which holds the GRUs' 1.0
+    some_longer = _modes(1.0, [1.0, 1.0, 1.0, 2.0])
+    assert "as is the true source's" in some_longer and "model error" not in some_longer
+    _, why = K.mode_origin([1.0, 1.0, 2.0], [9.0, 10.0, 11.0, 10.0])
+    assert why.endswith("short modes are a model error (the source's is longer)")
+
+
+def test_c9_key_number_averages_the_finished_searches_also_read_back_from_json(tmp_path):
+    """The key number's mean gap leaves out a model whose exact search did not finish: NaN as computed,
+    "nan" once summary.json is read back (the committed results are recomputed from it)."""
+    entry = _entry(MISSES, SHORTER, FEWER)
+    _unknown_gaps(entry["alpha=0/top_k"], {0})
+    write_json(tmp_path / "summary.json", _search_summary(entry))
+    read_back = json.loads((tmp_path / "summary.json").read_text())
+    for summary in (_search_summary(entry), read_back):
+        # models 1-5 at k=1: gaps 3 + (1..5), mean 6.0; at k=8 no gap
+        assert "gap to the mode 6.0 nats at k=1, 0.0 at k=8" in K.c9(summary, CFG)["key_number"]
+    _unknown_gaps(entry["alpha=0/top_k"], set(range(N_MODELS)))
+    # no search finished: the mean is NaN, which the runner turns into an invalid result (never a number)
+    assert "gap to the mode nan nats" in K.c9(_search_summary(entry), CFG)["key_number"]

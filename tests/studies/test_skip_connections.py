@@ -133,6 +133,24 @@ def test_fair_report_and_c4_verdict_on_known_data():
     assert "T=50" in skip_claims.claims(summary, cfg2)["C4"]["key_number"]
 
 
+def test_c4_takeaway_follows_the_verdict_and_quotes_the_gain_range():
+    """The data of test_fair_report_and_c4_verdict_on_known_data: both totals gain (+4, +1): the
+    'sum over paths' takeaway, +1 to +4 decades; total 1 flipped (gain 0) and total 3 still +1: the
+    'only at some total weights' takeaway, +0 to +1 (one total helped is not every total)."""
+    skip = np.zeros((2, 5, 2))
+    skip[0, :, 1] = [-10, -9, -8, -7, -6]
+    skip[1, :, 1] = [-5, -6, -4, -7, -8]
+    cfg, _, summary = _fair_summary(skip)
+    take = skip_claims.claims(summary, cfg)["C4"]["takeaway"]
+    assert take.startswith("A skip connection weakens vanishing because the gradient becomes a sum over paths")
+    assert take.endswith("changed the gradient by +1 to +4 decades at T = 200.")
+    skip[0, :, 1] = [-6, -7, -8, -9, -10]
+    _, _, summary = _fair_summary(skip)
+    take = skip_claims.claims(summary, cfg)["C4"]["takeaway"]
+    assert take.startswith("A skip connection weakens vanishing only at some total weights: at equal total weight")
+    assert take.endswith("best split changed the gradient by +0 to +1 decades at T = 200.")
+
+
 @pytest.mark.parametrize("act", ACTIVATIONS)
 @pytest.mark.parametrize("w,m", [(2.0, -1.5), (-3.0, -2.0), (1.5, -1.5), (-1.0, -2.0), (-3.0, 2.0)])
 def test_skip_closed_form_with_cancelling_paths_float64(act, w, m, key):

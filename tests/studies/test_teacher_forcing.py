@@ -19,6 +19,7 @@ from jaxrnn.studies.teacher_forcing import claims as C
 from jaxrnn.studies.teacher_forcing import compute
 from jaxrnn.studies.teacher_forcing import names as N
 from jaxrnn.studies.teacher_forcing.config import REGIMES, Config
+from tests.studies.test_committed_results import committed
 
 
 def test_conditional_matches_walking_the_automaton():
@@ -253,7 +254,7 @@ def test_c6_takeaway_names_the_tasks_by_their_verdicts():
     assert "faster on sorting" in swapped and "no difference on reversal" in swapped
     only = C.c6_takeaway({"reverse": "confirmed", "sort": stats.NOT_TESTED})
     assert "faster on reversal" in only and "sorting did not decide" in only and "depends" not in only
-    assert "No task" in C.c6_takeaway({"sort": "inconclusive"})
+    assert C.c6_takeaway({"sort": "inconclusive"}).startswith("No task here showed teacher forcing's speed-up")
 
 
 def test_c8_not_tested_takeaway_counts_worse_fits_and_unmoved_tasks():
@@ -263,10 +264,10 @@ def test_c8_not_tested_takeaway_counts_worse_fits_and_unmoved_tasks():
     worse = _c8(own_tf - 0.1 + rng.normal(0, 0.002, 10), own_tf, orc - 0.1 + rng.normal(0, 0.002, 10), orc)
     equal = _c8(own_tf + np.resize([0.01, -0.01], 10), own_tf, orc + np.resize([0.002, -0.002], 10), orc,
                 plateau=(False, True))
-    text = C.c8_not_tested_takeaway(["reverse", "sort"], [worse, equal], 1, 800)
+    text = C.c8_not_tested_takeaway(["reverse", "sort"], [worse, equal], 1, "800")
     assert text.startswith("Not tested: after 800 updates") and "(1 of 2 conditions)" in text
     assert "on sorting, with equal fits, the schedules changed nothing" in text
-    gated = C.c8_not_tested_takeaway(["sort"], [equal], 1, 800)
+    gated = C.c8_not_tested_takeaway(["sort"], [equal], 1, "800")
     assert "no (task, schedule) condition met" in gated and "on sorting" in gated
 
 
@@ -274,6 +275,139 @@ def test_plateau_uses_the_seed_mean_curve():
     rising = _curves(0.2)
     assert not C.at_plateau(rising)
     assert C.at_plateau(_curves(3.0))
+
+
+def test_task_words_join_plain_names_with_commas_and_a_final_and():
+    assert C.task_words(["reverse"]) == "reversal"
+    assert C.task_words(["reverse", "sort", "running_sum"]) == "reversal, sorting and running sums"
+    assert C.task_words(["sort", "running_sum", "reverse", "copy_task"]) == \
+        "sorting, running sums, reversal and copy task"  # an unknown task: its underscores read as spaces
+    assert C.task_words(["copy_task"]) == "copy task"
+
+
+def test_slope_and_steps_to_work_on_any_leading_shape_and_count_the_threshold_as_reached():
+    x = np.array([1.0, 2.0, 3.0])
+    assert C.slope(np.array([2.0, 4.0, 6.0]), x) == pytest.approx(2.0)  # one curve, no seed axis
+    y = np.random.default_rng(1).normal(size=(2, 3, 3))  # (task, seed, position)
+    got = C.slope(y, x)
+    assert got.shape == (2, 3)
+    for idx in np.ndindex(2, 3):
+        assert got[idx] == pytest.approx(np.polyfit(x, y[idx], 1)[0])
+    steps = np.array([10, 20, 30, 40])
+    assert C.steps_to(np.array([0.5, 0.75, 0.8, 1.0]), steps, 0.75) == 20  # exactly at the threshold counts
+    assert np.isnan(C.steps_to(np.array([0.5, 0.7, 0.74, 0.6]), steps, 0.75))
+    curves = np.array([[[0.1, 0.5, 0.8, 0.9], [0.1, 0.2, 0.3, 0.4]], [[0.9, 0.9, 0.9, 0.9], [0.1, 0.1, 0.1, 0.8]]])
+    got = C.steps_to(curves, steps, 0.75)  # (task, seed, log_step): the step axis is the last one
+    np.testing.assert_array_equal(got, [[30, np.nan], [10, 40]])
+
+
+def test_c6_area_interval_is_clipped_to_the_possible_range():
+    # 2 seeds whose areas differ by 0.8 and by 0: mean 0.4, sd 0.57, t(1) = 12.7, so the t interval is
+    # about 0.4 +- 5.1, far past [-1, 1], where a difference of two accuracies must lie
+    tf = np.array([np.full(8, 0.9), np.full(8, 0.5)])
+    fr = np.array([np.full(8, 0.1), np.full(8, 0.5)])
+    auc = C.c6_condition("t", tf, fr, UPD, 0.7, 800)["effects"][0]
+    assert auc.estimate == pytest.approx(0.4)
+    assert auc.ci95 == (-1.0, 1.0)
+
+
+def test_c6_learning_is_judged_at_the_last_curve_point():
+    """Beating chance counts at the end of training only: a model that learns at the last point is tested,
+    one that collapsed back to chance at the last point is not, and a NaN there is invalid, not an error."""
+    chance = np.full((10, 8), C.CHANCE)
+    late = chance.copy()
+    late[:, -1] = 0.9 + np.random.default_rng(0).normal(0, 0.01, 10)
+    c = C.c6_condition("t", late, chance, UPD, 0.7, 800)
+    # area TF - FR = 0.8 / 8 per seed > 0: confirmed; updates: TF reaches 70 % at the last point (800),
+    # FR never (censored at the budget 800), so FR - TF = 0 in every seed: inside the margin, refuted
+    assert c["reason"] is None and c["reached"] == (10, 0)
+    assert c["verdict"] == "nuanced"
+    collapsed = _curves(1.0)
+    collapsed[:, -1] = C.CHANCE
+    collapsed_fr = _curves(0.5, seed=1)
+    collapsed_fr[:, -1] = C.CHANCE
+    gone = C.c6_condition("t", collapsed, collapsed_fr, UPD, 0.7, 800)
+    assert gone["verdict"] == stats.NOT_TESTED
+    assert gone["reason"] == "neither regime beats chance (0.1) at the end of training"
+    assert gone["line"].endswith(" -> not tested (neither regime beats chance (0.1) at the end of training)")
+    diverged = _curves(1.0)
+    diverged[0, -1] = np.nan
+    assert C.c6_condition("t", diverged, _curves(0.1, seed=1), UPD, 0.7, 800)["verdict"] == "invalid"
+
+
+def test_c6_updates_are_set_aside_when_no_run_reaches_the_threshold():
+    fast, slow = _curves(1.0), _curves(0.1, seed=1)  # both stay below 0.95, so 99 % is never reached
+    c = C.c6_condition("t", fast, slow, UPD, 0.99, 800)
+    assert c["reached"] == (0, 0)
+    # FR - TF would be 800 - 800 = 0 in every seed (refuted inside the margin) if it voted; set aside,
+    # the area alone decides
+    assert c["verdict"] == "confirmed"
+    assert c["reason"] == "updates: no run of either regime reaches 99%"
+    assert c["line"].endswith("-> confirmed (updates: no run of either regime reaches 99%)")
+
+
+def test_c6_one_regime_past_the_threshold_at_once_still_votes_on_updates():
+    """Only when both regimes are past the threshold at the first curve point is the updates measure at
+    its bound; TF there alone is the clearest speed-up (FR - TF = 800 - 100 in every seed)."""
+    at_once, slow = _curves(3.0), _curves(0.1, seed=1)  # TF >= 0.87 at the first point; FR never reaches 70 %
+    assert np.all(at_once[:, 0] >= 0.7) and np.all(slow < 0.7)
+    c = C.c6_condition("t", at_once, slow, UPD, 0.7, 800)
+    assert c["reason"] is None and c["verdict"] == "confirmed"
+    assert c["effects"][1].estimate == 700
+
+
+def _committed_tf(tasks=None):
+    """The committed teacher_forcing Dataset and config, with only ``tasks`` (in that order) kept."""
+    ds, _, cfg = committed("teacher_forcing")
+    if tasks is None:
+        return ds, cfg
+    keep = [list(ds[N.TASK]).index(t) for t in tasks]
+    sub = Dataset()
+    for name, v in ds.axes.items():
+        sub.add_axis(name, v[keep] if name == N.TASK else v)
+    for name, (dims, v) in ds.arrays.items():
+        sub.add(name, dims, np.take(v, keep, axis=dims.index(N.TASK)) if N.TASK in dims else v)
+    return sub, cfg
+
+
+def test_c6_c7_key_numbers_fall_back_to_the_first_task_without_running_sums():
+    ds, cfg = _committed_tf(["reverse", "sort"])
+    out = C.claims(ds, cfg)
+    m = C._digits(ds)
+    # reverse's own numbers, by hand: area = mean over curve points of the oracle-prefix digit accuracy
+    curve = ds[N.CURVE_ACC_ORACLE][0, :, :, :, :m].mean(-1).mean(-1)  # (regime, seed)
+    area = float((curve[C.TF] - curve[C.FR]).mean())
+    gap = float((ds[N.ACC_ORACLE][0, C.TF, :, :m] - ds[N.ACC_OWN][0, C.TF, :, :m]).mean())
+    sort_curve = ds[N.CURVE_ACC_ORACLE][1, :, :, :, :m].mean(-1).mean(-1)
+    sort_area = float((sort_curve[C.TF] - sort_curve[C.FR]).mean())
+    assert f"{area:.3f}" != f"{sort_area:.3f}"  # the two tasks' numbers can be told apart
+    assert out["C6"]["key_number"].startswith(f"reverse: {area:.3f} [")  # the label names the task shown
+    assert out["C7"]["key_number"].startswith(f"reverse: {gap:.3f} [")
+
+
+def test_c6_caveat_names_only_the_tasks_where_free_running_fell_short():
+    ds, cfg = _committed_tf()
+    curve = ds[N.CURVE_ACC_ORACLE][:, C.FR, :, :, :C._digits(ds)].mean(-1)  # (task, seed, log_step)
+    reached = (curve >= cfg.acc_threshold).any(-1).sum(-1)
+    n = ds[N.SEED].size
+    short = [f"{k} of {n} seeds on {C.task_words([t])}" for t, k in zip(ds[N.TASK], reached) if k < n]
+    assert short  # the committed runs: FR falls short somewhere
+    caveats = C.claims(ds, cfg)["C6"]["caveats"]
+    assert any(f"in only {' and '.join(short)}: its updates" in c for c in caveats)
+    ds.arrays[N.CURVE_ACC_ORACLE][1][:, C.FR, :, -1, :] = 1.0  # every FR seed at 100 % at the end
+    caveats = C.claims(ds, cfg)["C6"]["caveats"]
+    assert len(caveats) == 2 and not any("Free running reached" in c for c in caveats)
+
+
+def test_a_diverged_counter_condition_seed_is_invalid_not_an_error_and_does_not_vote():
+    ds, cfg = _committed_tf()
+    before = C.claims(ds, cfg)
+    ds.arrays[N.SRC_SEQ_KL][1][C.FR, 0] = np.nan  # C6's counter-condition: sequence KL
+    ds.arrays[N.SRC_KL_OWN][1][C.TF, 0, :] = np.nan  # C7's: per-id KL on own prefixes
+    after = C.claims(ds, cfg)
+    for cid, src in (("C6", after["C6"]["effects"][-1]), ("C7", after["C7"]["effects"][-2])):
+        assert after[cid]["verdict"] == before[cid]["verdict"]  # counter-conditions are reported, never voted
+        assert src["name"].startswith("source (counter)") and np.isnan(src["estimate"])
 
 
 def test_quick_end_to_end(tmp_path):

@@ -32,6 +32,13 @@ def _count(values) -> tuple[int, int]:
     return int(v.sum()), int(v.size)
 
 
+def _known_mean(values) -> float:
+    """Mean over the models whose search finished; NaN (an invalid key number) when none did. Unfinished
+    searches are NaN as computed and the string "nan" once read back from summary.json."""
+    v = np.asarray(values, np.float64)
+    return float(np.mean(v[np.isfinite(v)])) if np.isfinite(v).any() else float("nan")
+
+
 def trend(values_by_k: dict) -> np.ndarray:
     """Per model, Kendall's tau-b between the beam width and a measure over every width tested ({k: values}):
     -1 falls with k at every step, +1 rises; 0 where the measure does not move with k (constant)."""
@@ -148,7 +155,7 @@ def c9(s: dict, cfg) -> dict:
     verdict = stats.combine(voted)
     g0 = s["conditions"][0]
     t0 = gm[g0][f"alpha=0/{HEAD_RULE}"]
-    mean = lambda k, key: float(np.nanmean(t0[k][key]))  # noqa: E731
+    mean = lambda k, key: _known_mean(t0[k][key])  # noqa: E731
     src_len = float(np.mean(s["source_reference"]["mean_length"]))
     gru_modes = [v for c in s["conditions"] for v in gm[c]["exact_length"]]
     mode_len = float(np.mean(gru_modes))

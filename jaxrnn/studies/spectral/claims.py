@@ -100,7 +100,7 @@ def _seed_draw_values(ds, a, k, l, values_grid, probe_values):
         elif hit.size:
             out.append(probe_values[hit[0]][ds[N.PROBE_VALID][hit[0]]])
         else:
-            out.append(np.asarray([values_grid[a, k, l, s]]) if ds[N.CELL_VALID][a, k, l, s] else np.zeros(0))
+            out.append(np.asarray([values_grid[a, k, l, s]]))
     return out
 
 

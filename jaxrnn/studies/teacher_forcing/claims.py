@@ -161,7 +161,7 @@ def _c6(ds, cfg, m, tasks, conditions, src_kl) -> dict:
     src = stats.paired_effect("source (counter): sequence KL, FR - TF", src_kl[FR], src_kl[TF], "nats",
                               nonfinite="invalid")
     verdict = stats.combine(vs)
-    rs = conds[tasks.index("running_sum")] if "running_sum" in tasks else conds[0]
+    rs = tasks.index("running_sum") if "running_sum" in tasks else 0
     n_seeds = ds[N.SEED].size
     short_of_threshold = [(t, c) for t, c in zip(tasks, conds) if c["reached"][1] < n_seeds]  # FR censored
     return {
@@ -171,7 +171,7 @@ def _c6(ds, cfg, m, tasks, conditions, src_kl) -> dict:
                              "(both claimed > 0); combined per task, then over the three tasks. C6 "
                              + MARGIN_WHY + ".",
         "effects": [e.to_dict() for e in effects + [src]],
-        "key_number": f"running_sum: {_d(rs['effects'][0])}",
+        "key_number": f"{tasks[rs]}: {_d(conds[rs]['effects'][0])}",
         "evidence": " | ".join(c["line"] for c in conds) + f" | {MARGIN_WHY[0].upper() + MARGIN_WHY[1:]}."
                     f" | {COUNTER} There FR - TF sequence KL {_d(src)}.",
         "conditions": conditions,
@@ -211,7 +211,7 @@ def c7_condition(task: str, gap, m: int) -> dict:
             "line": f"{task}: gap {_d(key)}, slope {_d(grow)} -> {v}"}
 
 
-def _c7(ds, cfg, m, tasks, conditions, src_gap, kl_true, kl_own, imp) -> dict:
+def _c7(ds, cfg, m, tasks, conditions, src_gap, imp) -> dict:
     effects, vs, parts, by_position = [], {}, [], {}
     for t, task in enumerate(tasks):
         c = c7_condition(task, gap_by_position(ds, t, TF), m)
@@ -309,7 +309,14 @@ def c8_plain(tasks, conds, n_sched: int) -> tuple[str, bool, list]:
     return "Plainly (whatever the gates): " + "; ".join(parts) + ".", lower_any and not higher_any, fell_tasks
 
 
-def c8_not_tested_takeaway(tasks, conds, n_sched: int, updates: int) -> str:
+def updates_text(ds, task_rows) -> str:
+    """The updates run by these tasks (rows of ``ds[N.UPDATES]``): "800", or "800 to 1500" where they differ
+    (running sums train for ``sum_steps``, the other tasks for ``steps``)."""
+    counts = sorted({int(ds[N.UPDATES][t][-1]) for t in task_rows})
+    return f"{counts[0]}" if len(counts) == 1 else f"{counts[0]} to {counts[-1]}"
+
+
+def c8_not_tested_takeaway(tasks, conds, n_sched: int, updates: str) -> str:
     """C8's sentence when no condition could be judged: how many conditions fit worse with true prefixes
     (oracle-prefix interval below 0) and the tasks where neither own- nor oracle-prefix accuracy moved."""
     worse = sum(c["effects"][2].ci95[1] < 0 for c in conds)
@@ -328,7 +335,7 @@ def c8_not_tested_takeaway(tasks, conds, n_sched: int, updates: int) -> str:
     return text + "."
 
 
-def _c8(ds, cfg, m, tasks, regimes, conditions, src_gap, src_kl) -> dict:
+def _c8(ds, cfg, m, tasks, regimes, conditions, src_gap) -> dict:
     curve = oracle_curve(ds, m)
     own, orc = digit_acc(ds[N.ACC_OWN], m), digit_acc(ds[N.ACC_ORACLE], m)
     conds, effects, vs = [], [], {}
@@ -347,8 +354,7 @@ def _c8(ds, cfg, m, tasks, regimes, conditions, src_gap, src_kl) -> dict:
     src = [stats.paired_effect(f"source (counter), {regimes[r]}: KL gap reduction", src_gap[TF], src_gap[r],
                                "nats per id", nonfinite="invalid") for r in SCHEDULED]
     verdict = stats.combine(vs)
-    updates_run = int(ds[N.UPDATES][0][-1])
-    tf_unsettled = [task for t, task in enumerate(tasks) if not at_plateau(curve[t, TF])]
+    tf_unsettled = [t for t in range(len(tasks)) if not at_plateau(curve[t, TF])]
     plain, only_lowered, fell_tasks = c8_plain(tasks, conds, len(SCHEDULED))
     fell_text = (f"; where the exposure gap shrank clearly ({', '.join(t.replace('_', ' ') for t in fell_tasks)}), "
                  "it was because accuracy with true prefixes fell" if fell_tasks else "")
@@ -370,7 +376,7 @@ def _c8(ds, cfg, m, tasks, regimes, conditions, src_gap, src_kl) -> dict:
         "conditions": conditions,
         "figure": f"teacher_forcing/{N.FIG_REGIMES}",
         "test": f"{TEST}::test_c8_verdicts_on_constructed_data",
-        "takeaway": (c8_not_tested_takeaway(tasks, conds, len(SCHEDULED), updates_run)
+        "takeaway": (c8_not_tested_takeaway(tasks, conds, len(SCHEDULED), updates_text(ds, range(len(tasks))))
                      if verdict == stats.NOT_TESTED else
                      "In these small GRUs scheduled sampling did not raise accuracy when a model reads its own "
                      f"outputs, it lowered it{fell_text}." if only_lowered else
@@ -383,8 +389,9 @@ def _c8(ds, cfg, m, tasks, regimes, conditions, src_gap, src_kl) -> dict:
                     "both are at a plateau; the plain own-prefix numbers are in the evidence.",
                     "Decays reach the floor only at the last update, so eps still moves late in training: this "
                     "biases the plateau test against the schedules.",
-                    *([f"Teacher forcing was not at a plateau on {task_words(tf_unsettled)} after {updates_run} "
-                       "updates (the paper preset trains longer)."] if tf_unsettled else [])],
+                    *([f"Teacher forcing was not at a plateau on {task_words([tasks[t] for t in tf_unsettled])} "
+                       f"after {updates_text(ds, tf_unsettled)} updates (the paper preset trains longer)."]
+                      if tf_unsettled else [])],
     }
 
 
@@ -405,5 +412,5 @@ def claims(ds, cfg) -> dict:
     src_gap = kl_own - kl_true
     src_kl = ds[N.SRC_SEQ_KL]
     return {"C6": _c6(ds, cfg, m, tasks, conditions, src_kl),
-            "C7": _c7(ds, cfg, m, tasks, conditions, src_gap, kl_true, kl_own, imp),
-            "C8": _c8(ds, cfg, m, tasks, regimes, conditions, src_gap, src_kl)}
+            "C7": _c7(ds, cfg, m, tasks, conditions, src_gap, imp),
+            "C8": _c8(ds, cfg, m, tasks, regimes, conditions, src_gap)}
