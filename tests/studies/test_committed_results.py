@@ -41,6 +41,20 @@ def int_keys(obj):
     return [int_keys(v) for v in obj] if isinstance(obj, list) else obj
 
 
+def select(ds: Dataset, index_by_axis: dict) -> Dataset:
+    """A copy of ``ds`` cut along some axes: {axis name: index (list, boolean mask or slice)}; every array
+    with that axis is cut alike, the other axes and arrays are kept."""
+    out = Dataset()
+    for name, values in ds.axes.items():
+        out.add_axis(name, values[index_by_axis[name]] if name in index_by_axis else values)
+    for name, (dims, values) in ds.arrays.items():
+        for i, d in enumerate(dims):  # one axis at a time: two index lists in one tuple would pair up
+            if d in index_by_axis:
+                values = values[(slice(None),) * i + (index_by_axis[d],)]
+        out.add(name, dims, values)
+    return out
+
+
 def as_published(obj):
     """What ``results.write_json`` would write, read back."""
     return json.loads(json.dumps(results._jsonable(obj), allow_nan=False))

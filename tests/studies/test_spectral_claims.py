@@ -17,7 +17,7 @@ from jaxrnn.io.results import Dataset
 from jaxrnn.studies.spectral import claims
 from jaxrnn.studies.spectral import names as N
 from jaxrnn.studies.spectral.compute import KINDS
-from tests.studies.test_committed_results import committed
+from tests.studies.test_committed_results import committed, select
 
 TANH, SIGMOID = 0, 1  # index of the activation in the committed act axis
 
@@ -36,14 +36,7 @@ def _ds(saved):
 
 def _first_lambdas(ds, m):
     """The dataset cut to its first m lambda_1 grid points (and the probes of those cells only)."""
-    out = Dataset(axes=dict(ds.axes))
-    out.axes[N.LAMBDA1] = ds[N.LAMBDA1][:m]
-    keep = ds[N.PROBE_CELL][:, 2] < m
-    out.axes[N.PROBE] = ds[N.PROBE][keep]
-    for name, (dims, v) in ds.arrays.items():
-        out.arrays[name] = (dims, v[tuple(slice(None, m) if d == N.LAMBDA1 else keep if d == N.PROBE
-                                          else slice(None) for d in dims)])
-    return out
+    return select(ds, {N.LAMBDA1: slice(None, m), N.PROBE: ds[N.PROBE_CELL][:, 2] < m})
 
 
 # ----------------------------------------------------------------------------- _over_seeds

@@ -19,7 +19,7 @@ from jaxrnn.studies.teacher_forcing import claims as C
 from jaxrnn.studies.teacher_forcing import compute
 from jaxrnn.studies.teacher_forcing import names as N
 from jaxrnn.studies.teacher_forcing.config import REGIMES, Config
-from tests.studies.test_committed_results import committed
+from tests.studies.test_committed_results import committed, select
 
 
 def test_conditional_matches_walking_the_automaton():
@@ -361,13 +361,7 @@ def _committed_tf(tasks=None):
     ds, _, cfg = committed("teacher_forcing")
     if tasks is None:
         return ds, cfg
-    keep = [list(ds[N.TASK]).index(t) for t in tasks]
-    sub = Dataset()
-    for name, v in ds.axes.items():
-        sub.add_axis(name, v[keep] if name == N.TASK else v)
-    for name, (dims, v) in ds.arrays.items():
-        sub.add(name, dims, np.take(v, keep, axis=dims.index(N.TASK)) if N.TASK in dims else v)
-    return sub, cfg
+    return select(ds, {N.TASK: [list(ds[N.TASK]).index(t) for t in tasks]}), cfg
 
 
 def test_c6_c7_key_numbers_fall_back_to_the_first_task_without_running_sums():
